@@ -1,0 +1,228 @@
+"""Settings for every environment, read from environment variables.
+
+The defaults give the embedded set-up of `make run` (SQLite, in-memory channel layer, local event
+bus). `DJANGO_ENV=production` refuses to start while any default is still insecure.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DJANGO_ENV = env_str("DJANGO_ENV", "development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("DJANGO_ENV must be development, test or production")
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+INSECURE_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdef"
+SECRET_KEY = env_str("SECRET_KEY", INSECURE_SECRET_KEY)
+DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
+ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "strawberry_django",
+    "django_filters",
+    "events",
+    "modules.user",
+    "modules.auth",
+    "modules.distribution",
+    "modules.shipping",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "config.middleware.CorrelationIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+AUTH_USER_MODEL = "user.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Database: a SQLite file in the project folder unless DATABASE_URL says otherwise.
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 20),
+        "timeout": 10,
+    }
+else:
+    # WAL lets readers run while the in-process relay writes; IMMEDIATE avoids lock upgrades.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: channel layer and cache when REDIS_URL is set; in-memory otherwise.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- GraphQL -------------------------------------------------------------------------------------
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
+GRAPHQL_MAX_PAGE_SIZE = 100
+GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
+STRAWBERRY_DJANGO = {
+    "MUTATIONS_DEFAULT_HANDLE_ERRORS": False,
+    "GENERATE_ENUMS_FROM_CHOICES": False,
+    "MAP_AUTO_ID_AS_GLOBAL_ID": True,
+    "DEFAULT_PK_FIELD_NAME": "uuid",
+}
+
+# --- auth ----------------------------------------------------------------------------------------
+JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", "") or SECRET_KEY
+JWT_ISSUER = env_str("JWT_ISSUER", "majestic")
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 15 * 60))
+REFRESH_TOKEN_LIFETIME = timedelta(seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600))
+VERIFICATION_CODE_TTL = timedelta(minutes=3)
+VERIFICATION_CODE_MAX_ATTEMPTS = 5
+VERIFICATION_CODE_DAILY_LIMIT = env_int("VERIFICATION_CODE_DAILY_LIMIT", 5)
+PHONE_STATUS_RATE_LIMIT_PER_MINUTE = env_int("PHONE_STATUS_RATE_LIMIT_PER_MINUTE", 30)
+# "+15550000001:123456,+15550000002:654321": fixed codes that send nothing (never in production).
+AUTH_TEST_PHONE_NUMBERS = env_str("AUTH_TEST_PHONE_NUMBERS", "")
+# Shows verification codes in the server console until a notifier exists (development only).
+AUTH_PRINT_VERIFICATION_CODES = env_bool("AUTH_PRINT_VERIFICATION_CODES", DJANGO_ENV == "development")
+
+# --- events --------------------------------------------------------------------------------------
+EVENTS_SOURCE_PREFIX = env_str("EVENTS_SOURCE_PREFIX", "majestic")
+EVENTS_BACKEND = env_str("EVENTS_BACKEND", "local")  # local | eventbridge
+EVENTBRIDGE_BUS_NAME = env_str("EVENTBRIDGE_BUS_NAME", "majestic-events")
+EVENTS_RELAY_IN_PROCESS = env_bool("EVENTS_RELAY_IN_PROCESS", EVENTS_BACKEND == "local")
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)
+EVENTS_TEMPLATE_PATH = env_str("EVENTS_TEMPLATE_PATH", str(BASE_DIR / "infra" / "template.yaml"))
+# Key that seals secrets inside events (the verification code); KMS stands in for it in AWS.
+EVENTS_SEALING_KEY = env_str("EVENTS_SEALING_KEY", "")
+NOTIFICATIONS_FILE = env_str("NOTIFICATIONS_FILE", "")
+# The in-process gateway client the local bus hands to the functions' handlers.
+LOCAL_GATEWAY_CLIENT = "schema.local_client.execute"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "config.middleware.CorrelationIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(asctime)s [%(correlation_id)s] %(name)s %(message)s"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if IS_PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+
+def insecure_production_settings() -> list[str]:
+    """What stops this configuration from running in production, one line per setting."""
+    problems = []
+    if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if AUTH_TEST_PHONE_NUMBERS:
+        problems.append("AUTH_TEST_PHONE_NUMBERS is set (test numbers bypass verification)")
+    if AUTH_PRINT_VERIFICATION_CODES:
+        problems.append("AUTH_PRINT_VERIFICATION_CODES is on (codes would reach the logs)")
+    if not EVENTS_SEALING_KEY:
+        problems.append("EVENTS_SEALING_KEY is empty (verification codes need a sealing key)")
+    if "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS contains '*'")
+    return problems
+
+
+if IS_PRODUCTION and (problems := insecure_production_settings()):
+    raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems))

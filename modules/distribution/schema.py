@@ -1,0 +1,3 @@
+Query = None
+Mutation = None
+Subscription = None

@@ -1,0 +1,125 @@
+"""The one bridge from django-filter FilterSets to GraphQL inputs, used by every module.
+
+`filter_input(FilterSet, "ShippingItemFilter")` turns the FilterSet's filters into a Strawberry
+input; `order_input(FilterSet, "ShippingItemOrder")` turns its `OrderingFilter` named `order` into
+`{ field: <Type>OrderField!, direction: OrderDirection }`. `apply_filters` runs the real FilterSet
+(so its validation and lookups are the ones used) and always ends the ordering with the primary key,
+which keeps cursor pagination stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from enum import Enum
+from typing import Any
+
+import django_filters
+import strawberry
+from django.db.models import QuerySet
+from graphql import GraphQLError
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+def _python_type(flt: django_filters.Filter) -> Any:
+    if isinstance(flt, django_filters.BooleanFilter):
+        return bool
+    if isinstance(flt, django_filters.UUIDFilter):
+        return uuid.UUID
+    if isinstance(flt, django_filters.IsoDateTimeFilter | django_filters.DateTimeFilter):
+        return dt.datetime
+    if isinstance(flt, django_filters.DateFilter):
+        return dt.date
+    if isinstance(flt, django_filters.NumberFilter):
+        return float
+    if isinstance(flt, django_filters.MultipleChoiceFilter | django_filters.BaseInFilter):
+        return list[str]
+    return str
+
+
+def _constant_name(param: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", param.lstrip("-")).upper()
+
+
+def filter_input(filterset_class: type[django_filters.FilterSet], name: str, *, types: dict[str, Any] | None = None) -> type:
+    """A Strawberry input named `name` with one optional field per filter of `filterset_class`."""
+    overrides = types or {}
+    annotations: dict[str, Any] = {}
+    for field_name, flt in filterset_class.base_filters.items():
+        if isinstance(flt, django_filters.OrderingFilter):
+            continue
+        annotations[field_name] = overrides.get(field_name, _python_type(flt)) | None
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for field_name, flt in filterset_class.base_filters.items():
+        if field_name in annotations:
+            namespace[field_name] = strawberry.field(default=None, description=flt.label or None)
+    return strawberry.input(type(name, (), namespace), name=name)
+
+
+def order_input(filterset_class: type[django_filters.FilterSet], name: str) -> type:
+    """A Strawberry input named `name` built from the FilterSet's `order` OrderingFilter."""
+    ordering = filterset_class.base_filters["order"]
+    assert isinstance(ordering, django_filters.OrderingFilter)
+    field_enum = strawberry.enum(
+        Enum(f"{name}Field", {_constant_name(param): param for param in ordering.param_map}),
+        name=f"{name}Field",
+    )
+    namespace = {
+        "__annotations__": {"field": field_enum, "direction": OrderDirection},
+        "direction": strawberry.field(default=OrderDirection.DESC),
+    }
+    return strawberry.input(type(name, (), namespace), name=name)
+
+
+def _as_data(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_as_data(v) for v in value]
+    return str(value)
+
+
+def apply_filters(
+    queryset: QuerySet,
+    filterset_class: type[django_filters.FilterSet],
+    filter: Any = None,  # noqa: A002 - the GraphQL argument's name
+    order: Any = None,
+    *,
+    request: Any = None,
+) -> QuerySet:
+    """Filter and order `queryset` with the FilterSet; invalid input is a BAD_USER_INPUT error."""
+    data: dict[str, Any] = {}
+    if filter is not None:
+        for field_name in filterset_class.base_filters:
+            value = getattr(filter, field_name, None)
+            if value is None:
+                continue
+            flt = filterset_class.base_filters[field_name]
+            data[field_name] = ",".join(_as_data(value)) if isinstance(flt, django_filters.BaseInFilter) else _as_data(value)
+    if order is not None:
+        sign = "-" if order.direction == OrderDirection.DESC else ""
+        data["order"] = sign + order.field.value
+    filterset = filterset_class(data=data, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        details = {key: [str(m) for m in messages] for key, messages in filterset.errors.items()}
+        raise GraphQLError(
+            "Invalid filter or order: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in details.items()),
+            extensions={"code": "BAD_USER_INPUT", "fields": details},
+        )
+    filtered = filterset.qs
+    ordering = list(filtered.query.order_by) or list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+    last = ordering[-1] if ordering else "-pk"
+    tiebreak = "-pk" if str(last).startswith("-") else "pk"
+    if not any(str(o).lstrip("-") in ("pk", "id") for o in ordering):
+        ordering.append(tiebreak)
+    return filtered.order_by(*ordering)

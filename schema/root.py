@@ -1,0 +1,80 @@
+"""The one schema: every module's Query, Mutation and Subscription merged, plus the extensions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from graphql import GraphQLError
+from strawberry import Schema
+from strawberry.types import ExecutionContext
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from modules.auth import schema as auth_schema
+from modules.distribution import schema as distribution_schema
+from modules.shipping import schema as shipping_schema
+from modules.user import schema as user_schema
+from schema import node as node_schema
+from schema import ops as ops_schema
+from schema.extensions import MaskUnexpectedErrors, is_unexpected, logger, tag_error_codes
+
+MODULE_SCHEMAS = (node_schema, auth_schema, user_schema, distribution_schema, shipping_schema, ops_schema)
+
+
+def merge_root(name: str, types: list[type]) -> type | None:
+    """Merge root types; two modules declaring the same field is a start-up error, not a warning."""
+    if not types:
+        return None
+    owners: dict[str, str] = {}
+    for root_type in types:
+        for field in root_type.__strawberry_definition__.fields:
+            if field.name in owners:
+                raise ImproperlyConfigured(
+                    f"{name}.{field.name} is defined by both {owners[field.name]} and {root_type.__module__}"
+                )
+            owners[field.name] = root_type.__module__
+    return merge_types(name, tuple(types))
+
+
+def roots(attribute: str) -> list[type]:
+    return [getattr(m, attribute) for m in MODULE_SCHEMAS if getattr(m, attribute, None) is not None]
+
+
+class MajesticSchema(Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Client mistakes (syntax, validation, limits) are not server errors: keep them out of ERROR logs.
+        tag_error_codes(errors)
+        for error in errors:
+            if is_unexpected(error):
+                logger.error("Unexpected error at %s", error.path, exc_info=error.original_error)
+            else:
+                logger.info("GraphQL error: %s", error.message)
+
+
+def build_schema() -> Schema:
+    return MajesticSchema(
+        query=merge_root("Query", roots("Query")),
+        mutation=merge_root("Mutation", roots("Mutation")),
+        subscription=merge_root("Subscription", roots("Subscription")),
+        config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+            lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+            DjangoOptimizerExtension,
+            *([] if settings.DEBUG else [MaskUnexpectedErrors]),
+        ],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,5 @@
+from strawberry.channels import GraphQLWSConsumer
+
+
+class GraphQLWebSocketConsumer(GraphQLWSConsumer):
+    pass

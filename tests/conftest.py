@@ -1,0 +1,72 @@
+"""Shared fixtures: a GraphQL caller over real HTTP handling, and users to call as."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+
+class GraphQLResponse(dict):
+    """The JSON body of a GraphQL response, with the HTTP status beside it."""
+
+    status_code: int
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.get("errors", [])]
+
+
+def call_graphql(
+    client: Client,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    authorization: str | None = None,
+    method: str = "POST",
+    accept: str = "application/json",
+) -> GraphQLResponse:
+    headers: dict[str, str] = {"HTTP_ACCEPT": accept}
+    if authorization:
+        headers["HTTP_AUTHORIZATION"] = authorization
+    if method == "GET":
+        params: dict[str, str] = {"query": query}
+        if variables:
+            params["variables"] = json.dumps(variables)
+        response = client.get("/graphql/", params, **headers)
+    else:
+        body = json.dumps({"query": query, "variables": variables or {}})
+        response = client.post("/graphql/", body, content_type="application/json", **headers)
+    result = GraphQLResponse(response.json())
+    result.status_code = response.status_code
+    return result
+
+
+@pytest.fixture
+def gql(client: Client) -> Callable[..., GraphQLResponse]:
+    """`gql(query, variables, as_=user_or_authorization)`; fails the test on unexpected errors."""
+
+    def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: Any = None,
+        expect_errors: bool = False,
+        **kwargs: Any,
+    ) -> GraphQLResponse:
+        authorization = as_ if isinstance(as_, str) or as_ is None else bearer(as_)
+        result = call_graphql(client, query, variables, authorization=authorization, **kwargs)
+        if not expect_errors:
+            assert "errors" not in result, result["errors"]
+        return result
+
+    return run
+
+
+def bearer(user: Any) -> str:
+    from modules.auth.api import access_token_for
+
+    return f"Bearer {access_token_for(user)}"

@@ -1,0 +1,38 @@
+"""Arrange helpers for tests: users of each kind, created through the ORM."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_numbers = itertools.count(1)
+
+
+def make_user(*, type: str = "STAFF", is_staff: bool = False, is_superuser: bool = False, full_name: str = "", password: str | None = None, **extra: Any) -> Any:  # noqa: A002
+    from modules.user.models import DriverProfile, StaffProfile, User
+
+    n = next(_numbers)
+    user = User.objects.create_user(
+        username=extra.pop("username", f"user{n}"),
+        phone_number=extra.pop("phone_number", f"+1555010{n:04d}"),
+        password=password,
+        type=type,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        **extra,
+    )
+    profile_model = DriverProfile if type == "DRIVER" else StaffProfile
+    profile_model.objects.create(user=user, full_name=full_name or f"Person {n}")
+    return user
+
+
+def make_staff(**kwargs: Any) -> Any:
+    return make_user(type="STAFF", is_staff=True, **kwargs)
+
+
+def make_driver(**kwargs: Any) -> Any:
+    return make_user(type="DRIVER", **kwargs)
+
+
+def make_superuser(**kwargs: Any) -> Any:
+    return make_user(type="STAFF", is_staff=True, is_superuser=True, **kwargs)

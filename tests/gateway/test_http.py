@@ -1,0 +1,71 @@
+"""The gateway speaks GraphQL over HTTP per the spec."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_typename_answers(gql):
+    assert gql("{ __typename }")["data"] == {"__typename": "Query"}
+
+
+def test_get_query_works(gql):
+    assert gql("{ __typename }", method="GET")["data"] == {"__typename": "Query"}
+
+
+def test_syntax_error_is_400_with_graphql_response_json(client):
+    response = client.post(
+        "/graphql/", '{"query": "{ __typename"}', content_type="application/json",
+        HTTP_ACCEPT="application/graphql-response+json",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/graphql-response+json")
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+def test_syntax_error_is_200_with_legacy_json(gql):
+    result = gql("{ __typename", expect_errors=True)
+    assert result.status_code == 200
+    assert result.error_codes == ["GRAPHQL_PARSE_FAILED"]
+
+
+def test_unknown_field_is_a_validation_error(gql):
+    result = gql("{ nope }", expect_errors=True)
+    assert result.error_codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/graphql/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_other_media_type_is_415(client):
+    response = client.post("/graphql/", "query=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+
+
+def test_put_is_405(client):
+    response = client.put("/graphql/", "{}", content_type="application/json")
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+
+
+def test_garbage_bearer_is_401_with_code(gql):
+    result = gql("{ __typename }", as_="Bearer not-a-jwt", expect_errors=True)
+    assert result.status_code == 401
+    assert result.error_codes == ["UNAUTHENTICATED"]
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_graphiql_for_browsers(client):
+    response = client.get("/graphql/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"graphiql" in response.content.lower()
