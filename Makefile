@@ -19,9 +19,13 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+seed: export AUTH_TEST_PHONE_NUMBERS ?= +15550000001:123456,+15550000002:654321
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# Development-only conveniences for `make run`: fixed codes for two test numbers, a notifications file.
+run: export AUTH_TEST_PHONE_NUMBERS ?= +15550000001:123456,+15550000002:654321
+run: export NOTIFICATIONS_FILE ?= notifications.jsonl
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "django_filters",
     "events",
+    "schema",
     "modules.user",
     "modules.auth",
     "modules.distribution",

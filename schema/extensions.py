@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
@@ -27,6 +28,10 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+# Messages of Strawberry's MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter.
+_LIMIT_MESSAGES = re.compile(r"more than \d+ tokens|exceeds maximum operation depth|aliases found\. Allowed")
+
+
 def tag_error_codes(errors: list[GraphQLError]) -> None:
     """Every top-level error carries `extensions.code`, so clients branch on codes, not text."""
     for error in errors:
@@ -38,10 +43,10 @@ def _code_for(error: GraphQLError) -> str:
     if error.original_error is None:
         if error.path is None:
             message = error.message
+            if _LIMIT_MESSAGES.search(message):
+                return "QUERY_TOO_COMPLEX"
             if message.startswith("Syntax Error"):
                 return "GRAPHQL_PARSE_FAILED"
-            if "exceeds maximum" in message or "exceeds the limit" in message or "maximum" in message.lower():
-                return "QUERY_TOO_COMPLEX"
             return "GRAPHQL_VALIDATION_FAILED"
         return "BAD_REQUEST"
     if isinstance(error.original_error, ValueError | TypeError):

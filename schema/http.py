@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from events.envelope import current_actor
 from modules.auth.api import AuthenticationFailed, authenticate
+from schema import loaders
 from schema.context import Context
 
 JSON = "application/json"
@@ -117,6 +118,13 @@ class GraphQLHTTPView(View):
     def _execute(self, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context) -> HttpResponse:
         from schema.root import schema
 
+        loaders_token = loaders.start_request()
+        try:
+            return self._run(schema, request, media_type, params, context)
+        finally:
+            loaders.end_request(loaders_token)
+
+    def _run(self, schema: Any, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context) -> HttpResponse:
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:
             result = schema.execute_sync(
