@@ -7,6 +7,7 @@ bus). `DJANGO_ENV=production` refuses to start while any default is still insecu
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ (GraphiQL, the ops dashboard) from the app itself: no CDN, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.CorrelationIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,16 +121,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: channel layer and cache when REDIS_URL is set; in-memory otherwise.
 REDIS_URL = env_str("REDIS_URL", "")
+# Redis pub/sub ignores database numbers, so the channel prefix carries it: servers pointed at
+# different databases (/0 in CI, /5 for one developer) never hear each other's live events.
+REDIS_DB = urlparse(REDIS_URL).path.strip("/") or "0"
+CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", f"majestic.db{REDIS_DB}.")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Room for bursts: the live hub drains its channel at once, but the relay can publish faster.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 10_000},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
@@ -169,6 +182,14 @@ VERIFICATION_CODE_TTL = timedelta(minutes=3)
 VERIFICATION_CODE_MAX_ATTEMPTS = 5
 VERIFICATION_CODE_DAILY_LIMIT = env_int("VERIFICATION_CODE_DAILY_LIMIT", 5)
 PHONE_STATUS_RATE_LIMIT_PER_MINUTE = env_int("PHONE_STATUS_RATE_LIMIT_PER_MINUTE", 30)
+# Codes asked for from one client address per hour (SMS pumping), on top of the per-number limit.
+VERIFICATION_CODE_IP_HOURLY_LIMIT = env_int("VERIFICATION_CODE_IP_HOURLY_LIMIT", 30)
+# Password sign-in attempts per minute, counted per client address and per username.
+SIGN_IN_RATE_LIMIT_PER_MINUTE = env_int("SIGN_IN_RATE_LIMIT_PER_MINUTE", 10)
+# Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address).
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+# Keys the digest of a banned user's number; keep it stable, or old bans stop matching.
+BANNED_PHONE_DIGEST_KEY = env_str("BANNED_PHONE_DIGEST_KEY", "") or SECRET_KEY
 # "+15550000001:123456,+15550000002:654321": fixed codes that send nothing (never in production).
 AUTH_TEST_PHONE_NUMBERS = env_str("AUTH_TEST_PHONE_NUMBERS", "")
 # Shows verification codes in the server console until a notifier exists (development only).
@@ -181,11 +202,40 @@ EVENTBRIDGE_BUS_NAME = env_str("EVENTBRIDGE_BUS_NAME", "majestic-events")
 EVENTS_RELAY_IN_PROCESS = env_bool("EVENTS_RELAY_IN_PROCESS", EVENTS_BACKEND == "local")
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)
 EVENTS_TEMPLATE_PATH = env_str("EVENTS_TEMPLATE_PATH", str(BASE_DIR / "infra" / "template.yaml"))
+# Where modules declare their events; imported by path at run time (absent ones are skipped).
+EVENT_MODULES = [f"{app}.events" for app in INSTALLED_APPS if app.startswith("modules.")]
+# Relay: rows claimed per round, how long a claim holds before another worker may take the rows,
+# retry backoff (exponential with jitter), how often an idle worker looks for due rows.
+EVENTS_RELAY_CLAIM_SIZE = env_int("EVENTS_RELAY_CLAIM_SIZE", 50)
+EVENTS_RELAY_LEASE_SECONDS = env_int("EVENTS_RELAY_LEASE_SECONDS", 120)
+EVENTS_RETRY_BASE_SECONDS = float(env_str("EVENTS_RETRY_BASE_SECONDS", "2"))
+EVENTS_RETRY_MAX_SECONDS = float(env_str("EVENTS_RETRY_MAX_SECONDS", "600"))
+EVENTS_RELAY_POLL_SECONDS = float(env_str("EVENTS_RELAY_POLL_SECONDS", "5"))
+# Sent outbox rows are kept this long (heartbeat purges older ones); dead rows stay until re-driven.
+EVENTS_SENT_RETENTION_DAYS = env_int("EVENTS_SENT_RETENTION_DAYS", 7)
 # Key that seals secrets inside events (the verification code); KMS stands in for it in AWS.
 EVENTS_SEALING_KEY = env_str("EVENTS_SEALING_KEY", "")
+# In AWS: the KMS key (id, ARN or alias) that seals instead; the template's SealingKeyArn output.
+EVENTS_SEALING_KMS_KEY = env_str("EVENTS_SEALING_KMS_KEY", "")
 NOTIFICATIONS_FILE = env_str("NOTIFICATIONS_FILE", "")
 # The in-process gateway client the local bus hands to the functions' handlers.
 LOCAL_GATEWAY_CLIENT = "schema.local_client.execute"
+
+# --- live: GraphQL over websockets, subscriptions ------------------------------------------------
+# A client must send connection_init this soon after connecting (else close 4408).
+GRAPHQL_WS_INIT_TIMEOUT_SECONDS = env_int("GRAPHQL_WS_INIT_TIMEOUT_SECONDS", 10)
+# Operations one connection may run at once; more get an `error` message each.
+GRAPHQL_WS_MAX_OPERATIONS = env_int("GRAPHQL_WS_MAX_OPERATIONS", 100)
+# One message larger than this closes the connection with 1009.
+GRAPHQL_WS_MAX_MESSAGE_BYTES = env_int("GRAPHQL_WS_MAX_MESSAGE_BYTES", GRAPHQL_MAX_BODY_BYTES)
+# Messages received but not yet handled; a client that floods past this is closed with 1008.
+GRAPHQL_WS_MAX_BACKLOG = env_int("GRAPHQL_WS_MAX_BACKLOG", 1000)
+# Long-lived connections check their credentials again this often (expired, banned, revoked: 4403).
+GRAPHQL_WS_REAUTHENTICATE_SECONDS = env_int("GRAPHQL_WS_REAUTHENTICATE_SECONDS", 60)
+# Items one subscription buffers for a slow client before the oldest are dropped (with a notice).
+LIVE_SUBSCRIPTION_BUFFER = env_int("LIVE_SUBSCRIPTION_BUFFER", 100)
+# systemStatus subscribers also look again this often, for changes nobody announced.
+LIVE_STATUS_POLL_SECONDS = env_int("LIVE_STATUS_POLL_SECONDS", 15)
 
 LOGGING = {
     "version": 1,
@@ -218,8 +268,8 @@ def insecure_production_settings() -> list[str]:
         problems.append("AUTH_TEST_PHONE_NUMBERS is set (test numbers bypass verification)")
     if AUTH_PRINT_VERIFICATION_CODES:
         problems.append("AUTH_PRINT_VERIFICATION_CODES is on (codes would reach the logs)")
-    if not EVENTS_SEALING_KEY:
-        problems.append("EVENTS_SEALING_KEY is empty (verification codes need a sealing key)")
+    if not EVENTS_SEALING_KEY and not EVENTS_SEALING_KMS_KEY:
+        problems.append("EVENTS_SEALING_KEY and EVENTS_SEALING_KMS_KEY are empty (verification codes need a sealing key)")
     if "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS contains '*'")
     return problems

@@ -8,16 +8,19 @@ A module declares each event as a frozen dataclass subclassing `Event`, in its `
         transport_uuid: str
         ...
 
-The dataclass fields are the event's `data`; the envelope adds eventId, occurredAt, version,
-correlationId and actor (API.md, "Events").
+The dataclass fields are the event's `data`, keys in camelCase like the rest of the public contract
+(`transport_uuid` travels as `transportUuid`; keys of dict-valued fields are kept as given); the
+envelope adds eventId, occurredAt, version, correlationId and actor (API.md, "Events").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -25,6 +28,9 @@ from django.conf import settings
 # Who is acting, set once per request by the gateway: {"type": "user", "uuid": ...} or
 # {"type": "apiKey", "name": ...}; system work (heartbeat, relay) runs as {"type": "system"}.
 current_actor: ContextVar[dict[str, Any] | None] = ContextVar("current_actor", default=None)
+
+MAX_ENTRY_BYTES = 256 * 1024  # EventBridge's limit for one PutEvents entry, and for one request
+TIME_FIELD_BYTES = 14  # EventBridge counts the Time field as 14 bytes whether sent or not
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,15 +47,75 @@ class Event:
         return f"{settings.EVENTS_SOURCE_PREFIX}.{cls.module}"
 
     def data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The event's `data`: its fields with camelCase keys, like the rest of the contract."""
+        return json_data(self)
+
+
+def data_key(field_name: str) -> str:
+    """The key a dataclass field has in `data` (camelCase): `transport_uuid` -> `transportUuid`."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def json_data(value: Any) -> Any:
+    """`value` as JSON-native data: dataclass field names in camelCase, dict keys as given."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            data_key(f.name): json_data(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, list | tuple):
+        return [json_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_data(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def build_detail(event: Event, *, correlation_id: str) -> dict[str, Any]:
     return {
         "eventId": str(uuid.uuid4()),
-        "occurredAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "occurredAt": iso_now(),
         "version": event.version,
-        "correlationId": correlation_id,
+        "correlationId": correlation_id or uuid.uuid4().hex,
         "actor": current_actor.get() or {"type": "system"},
         "data": event.data(),
     }
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def detail_json(detail: dict[str, Any]) -> str:
+    """The Detail string as sent: compact, so the size we check is the size EventBridge counts."""
+    return json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_size(source: str, detail_type: str, detail: str) -> int:
+    """EventBridge's size of a PutEvents entry (UTF-8 bytes of Source, DetailType, Detail, Time)."""
+    return (
+        len(source.encode()) + len(detail_type.encode()) + len(detail.encode()) + TIME_FIELD_BYTES
+    )
+
+
+def eventbridge_event(
+    *, source: str, detail_type: str, detail: dict[str, Any], region: str, account: str
+) -> dict[str, Any]:
+    """The event as EventBridge hands it to a rule's target (what a Lambda handler receives)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),  # EventBridge assigns its own id per PutEvents entry
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def fanout_envelope(*, source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """What the relay hands to events.fanout.publish for live subscriptions."""
+    return {"source": source, "detailType": detail_type, "detail": detail}

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-import json
-
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config.middleware import correlation_id
-from events.envelope import Event, build_detail
+from events.catalog import validate_data
+from events.envelope import MAX_ENTRY_BYTES, Event, build_detail, detail_json, entry_size
 from events.models import OutboxEvent
 
-MAX_ENTRY_BYTES = 256 * 1024  # EventBridge's limit for one PutEvents entry
 
+class EventTooLarge(ValidationError):
+    """The event would exceed EventBridge's 256 KB entry limit.
 
-class EventTooLarge(ValueError):
-    pass
+    A ValidationError (code INVALID), so the mutation that tried answers with a typed error and
+    its transaction rolls back: the change and its event go together or not at all.
+    """
 
 
 def emit(event: Event) -> OutboxEvent:
-    """Record `event`; it leaves only if the surrounding transaction commits."""
+    """Record `event`; it leaves only if the surrounding transaction commits.
+
+    Raises events.catalog.InvalidEventData when the data does not match the event's declared
+    schema, and EventTooLarge when the entry would be over 256 KB.
+    """
     detail = build_detail(event, correlation_id=correlation_id.get())
-    size = len(json.dumps(detail, separators=(",", ":")).encode()) + len(event.source()) + len(event.detail_type())
+    validate_data(type(event), detail["data"])
+    source, detail_type = event.source(), event.detail_type()
+    size = entry_size(source, detail_type, detail_json(detail))
     if size > MAX_ENTRY_BYTES:
-        raise EventTooLarge(f"{event.detail_type()} is {size} bytes; EventBridge takes at most {MAX_ENTRY_BYTES}")
+        raise EventTooLarge(
+            f"This change is too large to announce ({detail_type} would be {size // 1024} KB; "
+            f"the limit is {MAX_ENTRY_BYTES // 1024} KB). Make it in smaller parts.",
+            code="INVALID",
+        )
     row = OutboxEvent.objects.create(
         event_id=detail["eventId"],
-        source=event.source(),
-        detail_type=event.detail_type(),
+        source=source,
+        detail_type=detail_type,
         detail=detail,
     )
     transaction.on_commit(_relay_after_commit)

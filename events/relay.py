@@ -1,7 +1,336 @@
-"""The relay: delivers pending outbox rows to the configured backend. (Issue 4 completes it.)"""
+"""The relay: delivers pending outbox rows to the bus, retrying failures, never losing one.
+
+A round claims due PENDING rows (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+workers share the work; on SQLite the IMMEDIATE write transaction serialises claimers) and leases
+them by moving `next_attempt_at` past the lease, so a worker that dies mid-send only delays its
+rows. It sends them in batches of at most ten entries (and 256 KB), marks each delivered row SENT,
+and gives each failed one exponential backoff with jitter; after EVENTS_MAX_ATTEMPTS a row is DEAD
+(counted in systemStatus, re-driven by `redriveEvents`). Every delivered event is also handed once
+to events.fanout.publish for live subscriptions.
+
+Where it runs:
+- `manage.py relay_events` (workers; `--once` drains and exits);
+- in the server process on the embedded default (EVENTS_RELAY_IN_PROCESS): `start_in_process_relay`
+  (called by config/asgi.py) starts one background thread that drains the backlog at once, again
+  right after each commit that emitted (`relay_soon`), when a retry comes due, and every
+  EVENTS_RELAY_POLL_SECONDS; it also fires the template's schedules on the local bus.
+- tests call `drain()` to relay synchronously in their own thread and transaction.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import F, Min
+from django.utils import timezone
+
+from config.middleware import correlation_id
+from events.bus import MAX_BATCH_ENTRIES, Bus, Delivery, DeliveryResult, bus_from_settings
+from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
+from events.models import OutboxEvent
+
+logger = logging.getLogger("majestic.events.relay")
+
+PENDING, SENT, DEAD = OutboxEvent.Status.PENDING, OutboxEvent.Status.SENT, OutboxEvent.Status.DEAD
+
+
+@dataclass
+class RelayReport:
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+    def __iadd__(self, other: RelayReport) -> RelayReport:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.dead += other.dead
+        return self
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1), capped."""
+    ceiling = min(
+        settings.EVENTS_RETRY_MAX_SECONDS,
+        settings.EVENTS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def claim_due_events(*, limit: int, now: datetime | None = None) -> list[OutboxEvent]:
+    """Lease up to `limit` due PENDING rows to this relay; each claim counts as an attempt."""
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.EVENTS_RELAY_LEASE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        if rows:
+            OutboxEvent.objects.filter(id__in=[r.id for r in rows]).update(
+                next_attempt_at=lease_until, attempts=F("attempts") + 1
+            )
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = lease_until
+    return rows
+
+
+def batches(rows: Sequence[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
+    """Groups of at most ten rows whose entries together stay within PutEvents' 256 KB."""
+    batch: list[OutboxEvent] = []
+    size = 0
+    for row in rows:
+        row_size = entry_size(row.source, row.detail_type, detail_json(row.detail))
+        if batch and (len(batch) == MAX_BATCH_ENTRIES or size + row_size > MAX_ENTRY_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(row)
+        size += row_size
+    if batch:
+        yield batch
+
+
+def delivery_of(row: OutboxEvent) -> Delivery:
+    return Delivery(
+        event_id=str(row.event_id),
+        source=row.source,
+        detail_type=row.detail_type,
+        detail=row.detail,
+    )
+
+
+def relay_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+    """Send one batch and record, row by row, what became of it."""
+    try:
+        results = bus.put_events([delivery_of(r) for r in rows])
+    except Exception as exc:  # a bus bug must not strand the rows: they are retried like failures
+        logger.exception("The bus raised while sending %d events", len(rows))
+        results = [DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")] * len(rows)
+    if len(results) != len(rows):
+        results = [
+            DeliveryResult(ok=False, error="The bus answered the wrong number of results")
+        ] * len(rows)
+
+    now = timezone.now()
+    report = RelayReport()
+    delivered = [row for row, result in zip(rows, results, strict=True) if result.ok]
+    with transaction.atomic():
+        if delivered:
+            OutboxEvent.objects.filter(id__in=[r.id for r in delivered]).update(
+                status=SENT, sent_at=now, last_error=""
+            )
+            report.sent = len(delivered)
+        for row, result in zip(rows, results, strict=True):
+            if not result.ok:
+                _record_failure(row, result, now, report)
+    for row in delivered:
+        _publish_live(row)
+    if report.dead:
+        _status_changed()
+    return report
+
+
+def _record_failure(
+    row: OutboxEvent, result: DeliveryResult, now: datetime, report: RelayReport
+) -> None:
+    token = correlation_id.set(str(row.detail.get("correlationId") or ""))
+    try:
+        row.last_error = result.error[:2000]
+        if result.permanent or row.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            row.status = DEAD
+            report.dead += 1
+            logger.error(
+                "%s %s is dead after %d attempts: %s",
+                row.detail_type,
+                row.event_id,
+                row.attempts,
+                row.last_error,
+            )
+        else:
+            row.next_attempt_at = now + retry_delay(row.attempts)
+            report.retrying += 1
+            logger.warning(
+                "%s %s failed (attempt %d of %d), retrying at %s: %s",
+                row.detail_type,
+                row.event_id,
+                row.attempts,
+                settings.EVENTS_MAX_ATTEMPTS,
+                row.next_attempt_at.isoformat(),
+                row.last_error,
+            )
+        row.save(update_fields=["status", "next_attempt_at", "last_error"])
+    finally:
+        correlation_id.reset(token)
+
+
+def _publish_live(row: OutboxEvent) -> None:
+    try:
+        from events import fanout
+    except ImportError:  # no live subscriptions in this build
+        return
+    try:
+        fanout.publish(
+            fanout_envelope(source=row.source, detail_type=row.detail_type, detail=row.detail)
+        )
+    except Exception:  # the event reached its real destination; live fan-out is best effort
+        logger.exception("Live fan-out failed for %s %s", row.detail_type, row.event_id)
+
+
+def _status_changed() -> None:
+    try:
+        from events.fanout import publish_status_changed
+    except ImportError:
+        return
+    try:
+        publish_status_changed()
+    except Exception:
+        logger.exception("Could not announce a status change")
+
+
+def relay_pending_events(
+    *, bus: Bus | None = None, max_rounds: int | None = None, claim_size: int | None = None
+) -> RelayReport:
+    """Relay rounds until no row is due (the backlog, and whatever the handlers emit meanwhile),
+    or for at most `max_rounds` claims of `claim_size` rows."""
+    bus = bus if bus is not None else bus_from_settings()
+    report = RelayReport()
+    rounds = 0
+    while max_rounds is None or rounds < max_rounds:
+        rounds += 1
+        rows = claim_due_events(limit=claim_size or settings.EVENTS_RELAY_CLAIM_SIZE)
+        if not rows:
+            break
+        for batch in batches(rows):
+            report += relay_batch(bus, batch)
+    if report.sent or report.dead or report.retrying:
+        logger.info(
+            "Relayed: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead
+        )
+    return report
+
+
+def drain(*, bus: Bus | None = None) -> RelayReport:
+    """Relay everything due now, in the calling thread (tests, scripts)."""
+    return relay_pending_events(bus=bus)
+
+
+def next_due_at() -> datetime | None:
+    return OutboxEvent.objects.filter(status=PENDING).aggregate(at=Min("next_attempt_at"))["at"]
+
+
+# --- the in-process relay (embedded default) ---------------------------------------------------
+
+
+class InProcessRelay:
+    """One background thread per server process that relays right after commits."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._requested = 0  # nudges asked for ...
+        self._served = 0  # ... and how many of them a finished drain has covered
+        self._thread: threading.Thread | None = None
+        self._schedules = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="majestic-relay", daemon=True)
+        self._thread.start()
+        self.nudge()  # the backlog left by a previous process
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    def nudge(self) -> None:
+        with self._progress:
+            self._requested += 1
+        self._wake.set()
+
+    def wait_until_idle(self, timeout: float = 10) -> bool:
+        """Block until every nudge made before this call has been relayed; False on timeout."""
+        with self._progress:
+            target = self._requested
+            return self._progress.wait_for(
+                lambda: self._served >= target or not self.running, timeout
+            )
+
+    def _run(self) -> None:
+        if settings.EVENTS_BACKEND == "local":
+            from events.local_bus import LocalSchedules
+
+            try:
+                self._schedules = LocalSchedules()
+            except Exception:
+                logger.exception("Cannot read the schedules of %s", settings.EVENTS_TEMPLATE_PATH)
+        while not self._stop.is_set():
+            with self._progress:
+                covering = self._requested
+            self._wake.clear()
+            try:
+                relay_pending_events()
+                if self._schedules is not None:
+                    self._schedules.fire_due()
+                sleep = self._seconds_until_due()
+            except Exception:  # e.g. the database is away: try again after a pause
+                logger.exception("In-process relay round failed")
+                sleep = settings.EVENTS_RELAY_POLL_SECONDS
+            finally:
+                connections.close_all()  # this thread's connections only
+            with self._progress:
+                self._served = max(self._served, covering)
+                self._progress.notify_all()
+            self._wake.wait(timeout=sleep)
+
+    def _seconds_until_due(self) -> float:
+        now = timezone.now()
+        candidates = [now + timedelta(seconds=settings.EVENTS_RELAY_POLL_SECONDS)]
+        due = next_due_at()
+        if due is not None:
+            candidates.append(due)
+        if self._schedules is not None and self._schedules.next_due() is not None:
+            candidates.append(self._schedules.next_due())
+        return max(0.05, (min(candidates) - now).total_seconds())
+
+
+_in_process = InProcessRelay()
+
+
+def start_in_process_relay() -> InProcessRelay:
+    """Start this process's relay thread (idempotent); it first relays any backlog."""
+    _in_process.start()
+    return _in_process
+
+
+def stop_in_process_relay(timeout: float = 10) -> None:
+    _in_process.stop(timeout)
+
 
 def relay_soon() -> None:
-    """Ask the in-process relay to run once the current commit is done."""
+    """Ask the in-process relay to run (after a commit); a no-op where none runs, e.g. in workers'
+    processes, management commands or tests, whose rows the next relay run delivers."""
+    if _in_process.running:
+        _in_process.nudge()
+
+
+def wait_until_idle(timeout: float = 10) -> bool:
+    """For live-server tests: wait until the in-process relay has relayed what was committed."""
+    return _in_process.wait_until_idle(timeout)

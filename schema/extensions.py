@@ -49,6 +49,8 @@ def _code_for(error: GraphQLError) -> str:
                 return "GRAPHQL_PARSE_FAILED"
             return "GRAPHQL_VALIDATION_FAILED"
         return "BAD_REQUEST"
-    if isinstance(error.original_error, ValueError | TypeError):
+    # A variable that does not coerce (e.g. "nope" for UUID!, an unknown input field) is the
+    # client's mistake: graphql-core reports it wrapping a GraphQLError.
+    if isinstance(error.original_error, ValueError | TypeError | GraphQLError):
         return "BAD_USER_INPUT"
     return "INTERNAL_SERVER_ERROR"

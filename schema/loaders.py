@@ -93,4 +93,6 @@ class ReferencingQuerySet(models.QuerySet):
             return
         rows = self._result_cache or []
         for attribute, name in self.references.items():
-            announce(name, (getattr(row, attribute, None) for row in rows if isinstance(row, models.Model)))
+            # Read the loaded value only: getattr on a deferred field would query once per row.
+            loaded = (row.__dict__.get(attribute) for row in rows if isinstance(row, models.Model))
+            announce(name, loaded)

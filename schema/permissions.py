@@ -6,6 +6,7 @@ a denied query field raises a GraphQL error with the same code in `extensions.co
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from graphql import GraphQLError
@@ -81,11 +82,19 @@ class ApiKey(Permission):
         return principal.has_scope(self.scope)
 
 
+class _AnyApiKey(Permission):
+    description = "an API key"
+
+    def allows(self, principal: Any, **kwargs: Any) -> bool:
+        return principal.is_api_key
+
+
 Anyone = _Anyone()
 SignedIn = _SignedIn()
 Staff = _Staff()
 Driver = _Driver()
 Superuser = _Superuser()
+AnyApiKey = _AnyApiKey()
 
 
 class Require(FieldExtension):
@@ -120,4 +129,6 @@ class Require(FieldExtension):
         principal = info.context.principal
         if not self.rule.allows(principal, **kwargs):
             return self._denied(principal)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        # A subscription's resolver gives an async generator, which is returned, not awaited.
+        return await result if inspect.isawaitable(result) else result

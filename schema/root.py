@@ -22,11 +22,20 @@ from modules.auth import schema as auth_schema
 from modules.distribution import schema as distribution_schema
 from modules.shipping import schema as shipping_schema
 from modules.user import schema as user_schema
+from schema import live as live_schema
 from schema import node as node_schema
 from schema import ops as ops_schema
 from schema.extensions import MaskUnexpectedErrors, is_unexpected, logger, tag_error_codes
 
-MODULE_SCHEMAS = (node_schema, auth_schema, user_schema, distribution_schema, shipping_schema, ops_schema)
+MODULE_SCHEMAS = (
+    node_schema,
+    auth_schema,
+    user_schema,
+    distribution_schema,
+    shipping_schema,
+    ops_schema,
+    live_schema,
+)
 
 
 def merge_root(name: str, types: list[type]) -> type | None:
@@ -65,6 +74,7 @@ def build_schema() -> Schema:
         mutation=merge_root("Mutation", roots("Mutation")),
         subscription=merge_root("Subscription", roots("Subscription")),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        execution_context_class=live_schema.LiveExecutionContext,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -22,7 +22,11 @@ def make_user(*, type: str = "STAFF", is_staff: bool = False, is_superuser: bool
         **extra,
     )
     profile_model = DriverProfile if type == "DRIVER" else StaffProfile
-    profile_model.objects.create(user=user, full_name=full_name or f"Person {n}")
+    # create_user already made the (empty) profile of the user's type.
+    profile = profile_model.objects.get(user=user)
+    profile.full_name = full_name or f"Person {n}"
+    profile.save(update_fields=["full_name"])
+    setattr(user, "driver_profile" if type == "DRIVER" else "staff_profile", profile)
     return user
 
 

@@ -79,3 +79,14 @@ def access_token_for(user: Any) -> str:
     from modules.auth.services import issue_access_token
 
     return issue_access_token(user)
+
+
+def purge_expired() -> dict[str, int]:
+    """Housekeeping for the heartbeat: delete expired codes, tokens, sessions and limit windows.
+
+    Returns how many rows of each kind were deleted, e.g. {"verification_codes": 3,
+    "refresh_tokens": 12, "sessions": 4, "phone_number_locks": 1, "rate_limit_windows": 7}.
+    """
+    from modules.auth.services import expired_credentials_purge
+
+    return expired_credentials_purge()

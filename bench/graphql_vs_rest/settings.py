@@ -1,0 +1,17 @@
+"""The project's settings plus the bench-only pieces: REST views, DRF and the query counter."""
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS, MIDDLEWARE
+
+INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework"]
+# Outermost, so the count covers authentication and everything the view does.
+MIDDLEWARE = ["bench.graphql_vs_rest.counting.QueryCountMiddleware", *MIDDLEWARE]
+ROOT_URLCONF = "bench.graphql_vs_rest.urls"
+
+REST_FRAMEWORK = {
+    # Authentication is the project's (modules.auth.api.authenticate), as for GraphQL.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}

@@ -1,0 +1,1 @@
+"""What every function shares: the event envelope, the gateway client, idempotency, settings."""

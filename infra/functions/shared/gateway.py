@@ -1,0 +1,125 @@
+"""The one way the functions call the GraphQL gateway.
+
+In AWS (GATEWAY_URL set by the template): HTTP POST with `Authorization: Api-Key <key>`, the key
+read once per cold start from the SSM SecureString named by GATEWAY_API_KEY_PARAMETER (or from
+GATEWAY_API_KEY), and `X-Correlation-ID` so the gateway's logs and the events it emits continue
+the chain. Standard library only: the Lambda package carries no dependencies.
+
+In-process (the local bus): the callable at settings.LOCAL_GATEWAY_CLIENT runs the schema as a
+machine principal with the function's scopes; resolved at run time, so these functions never
+import the monolith's code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .runtime import import_dotted, setting
+
+DEFAULT_LOCAL_CLIENT = "schema.local_client.execute"
+TIMEOUT_SECONDS = 10
+
+
+class GatewayError(RuntimeError):
+    """The gateway failed or refused; the handler fails with it, so the event is retried."""
+
+    def __init__(self, message: str, codes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.codes = list(codes)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    function_name: str
+    scopes: tuple[str, ...]  # what the function's API key carries; used as such in-process
+    correlation_id: str = ""
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The GraphQL response's `data`; GatewayError for top-level errors."""
+        url = os.environ.get("GATEWAY_URL")
+        result = (
+            self._over_http(url, query, variables or {})
+            if url
+            else self._in_process(query, variables or {})
+        )
+        errors = result.get("errors") or []
+        if errors:
+            codes = [str((e.get("extensions") or {}).get("code", "ERROR")) for e in errors]
+            raise GatewayError(f"The gateway answered with errors: {', '.join(codes)}", codes)
+        return result.get("data") or {}
+
+    def mutate(self, field: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The payload of mutation `field`; GatewayError when it carries typed errors."""
+        payload = self.execute(query, variables).get(field) or {}
+        errors = payload.get("errors") or []
+        if errors:
+            codes = [str(e.get("code")) for e in errors]
+            detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+            raise GatewayError(f"{field} was refused: {detail}", codes)
+        return payload
+
+    def _in_process(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        execute = import_dotted(setting("LOCAL_GATEWAY_CLIENT") or DEFAULT_LOCAL_CLIENT)
+        return execute(
+            query,
+            variables,
+            api_key_scopes=list(self.scopes),
+            name=f"function:{self.function_name}",
+            correlation_id=self.correlation_id,
+        )
+
+    def _over_http(self, url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
+            raise GatewayError("GATEWAY_URL must be an http(s) URL.")
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Api-Key {api_key()}",
+        }
+        if self.correlation_id:
+            headers["X-Correlation-ID"] = self.correlation_id
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (scheme checked above)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                return json.loads(exc.read())  # GraphQL errors come as JSON bodies with a code
+            except ValueError:
+                raise GatewayError(f"The gateway answered HTTP {exc.code}.") from exc
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise GatewayError(f"The gateway is unreachable: {type(exc).__name__}") from exc
+
+
+_api_key_lock = threading.Lock()
+_api_key: str | None = None
+
+
+def api_key() -> str:
+    """The function's API key, fetched once per cold start (never logged)."""
+    global _api_key
+    with _api_key_lock:
+        if _api_key is None:
+            direct = os.environ.get("GATEWAY_API_KEY")
+            parameter = os.environ.get("GATEWAY_API_KEY_PARAMETER")
+            if direct:
+                _api_key = direct
+            elif parameter:
+                import boto3  # in the Lambda runtime
+
+                response = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+                _api_key = response["Parameter"]["Value"]
+            else:
+                raise GatewayError(
+                    "Set GATEWAY_API_KEY_PARAMETER (or GATEWAY_API_KEY) to call the gateway."
+                )
+        return _api_key

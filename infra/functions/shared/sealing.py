@@ -1,0 +1,49 @@
+"""Opens a secret sealed inside an event (the verification code), where the function runs.
+
+`kms:<base64>` values were sealed with the template's SealingKey: KMS decrypts them under the same
+encryption context (the notification role alone may). Other values were sealed locally; they open
+with the monolith's opener (events.sealing), resolved at run time because Lambda packages do not
+carry the monolith's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from .runtime import import_dotted, setting
+
+KMS_PREFIX = "kms:"
+KMS_ENCRYPTION_CONTEXT = {"purpose": "majestic.events.sealed"}  # as events/sealing.py seals
+LOCAL_OPENER = "events.sealing.open_sealed_code"
+
+
+class SealUnopenable(ValueError):
+    """The sealed value does not open (tampered with, or sealed under another key)."""
+
+
+def open_sealed(sealed: str) -> str:
+    if sealed.startswith(KMS_PREFIX):
+        return _open_with_kms(sealed[len(KMS_PREFIX) :])
+    opener = import_dotted(setting("EVENTS_SEALING_OPENER") or LOCAL_OPENER)
+    try:
+        return opener(sealed)
+    except ValueError as exc:
+        raise SealUnopenable("The sealed value does not open with the local key.") from exc
+
+
+def _open_with_kms(encoded: str) -> str:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    arguments: dict = {"EncryptionContext": KMS_ENCRYPTION_CONTEXT}
+    key_arn = os.environ.get("SEALING_KEY_ARN")
+    if key_arn:
+        arguments["KeyId"] = key_arn  # refuse ciphertexts of any other key
+    try:
+        arguments["CiphertextBlob"] = base64.b64decode(encoded, validate=True)
+        return boto3.client("kms").decrypt(**arguments)["Plaintext"].decode()
+    except (ValueError, BotoCoreError, ClientError) as exc:
+        raise SealUnopenable(
+            f"KMS could not open the sealed value ({type(exc).__name__})."
+        ) from exc

@@ -1,0 +1,62 @@
+"""Request limits kept in the database, so they hold with one process or many and without Redis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from modules.auth.errors import AuthErrorCode
+from modules.auth.models import RateLimitWindow
+
+
+def client_address(request: Any) -> str:
+    """The caller's IP: the socket's peer, or the entry TRUSTED_PROXY_HOPS proxies put in front."""
+    if request is None:
+        return "unknown"
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops > 0:
+        forwarded = [
+            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
+
+
+def hit(key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None = None) -> bool:
+    """Count one request against `key`; False when the window already holds `limit` requests.
+
+    Fixed windows: simple, one row per key, and at worst 2x the limit across a window boundary.
+    The row is locked while counted so concurrent requests cannot both take the last slot.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        bucket = None
+        while bucket is None:  # the housekeeping purge may delete a stale row between the two steps
+            RateLimitWindow.objects.bulk_create(
+                [RateLimitWindow(key=key, window_start=now, expires_at=now + window, count=0)],
+                ignore_conflicts=True,
+            )
+            bucket = RateLimitWindow.objects.select_for_update().filter(key=key).first()
+        if bucket.expires_at <= now:
+            bucket.window_start, bucket.expires_at, bucket.count = now, now + window, 0
+        if bucket.count >= limit:
+            return False
+        bucket.count += 1
+        bucket.save(update_fields=["window_start", "expires_at", "count"])
+    return True
+
+
+def ensure_within(
+    key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None = None
+) -> None:
+    """`hit`, raising RATE_LIMITED when over the limit."""
+    if not hit(key, limit=limit, window=window, now=now):
+        raise ValidationError(
+            "Too many requests; try again later.", code=AuthErrorCode.RATE_LIMITED
+        )

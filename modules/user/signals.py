@@ -1,0 +1,7 @@
+"""Signals the user module sends; receivers run inside the sender's transaction."""
+
+from django.dispatch import Signal
+
+# Sent with `user_uuid` (UUID) and `reason` ("unregistered" | "banned") when a user stops being
+# able to act. The user module knows nothing of credentials; their keeper listens here.
+user_deactivated = Signal()

@@ -1,0 +1,79 @@
+"""Cursors bound to their list: a cursor from one root connection is refused by another.
+
+strawberry-django's keyset cursors carry only the ordering values, so a cursor from `transports`
+decodes fine in `shippingItems` whenever both lists order by the same kinds of values, and then
+silently pages from a meaningless position. `bind_cursors("transports")` wraps a root connection
+field: its cursors are re-encoded with the list's name, and a cursor that does not carry that name
+(another list's, a nested connection's, garbage) is a BAD_USER_INPUT error.
+
+    @bind_cursors
+    @strawberry_django.connection(DjangoCursorConnection[Transport], extensions=[Require(Staff)])
+    def transports(...) -> QuerySet[...]: ...
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode, b64encode
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+
+_SEPARATOR = "|"
+
+
+def _encode(tag: str, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    return b64encode(f"{tag}{_SEPARATOR}{cursor}".encode()).decode()
+
+
+def _decode(tag: str, cursor: str) -> str:
+    try:
+        text = b64decode(cursor.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    prefix = f"{tag}{_SEPARATOR}"
+    if not text.startswith(prefix):
+        raise GraphQLError(
+            "This cursor does not come from this list; page with the cursors this list returned.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+    return text[len(prefix) :]
+
+
+class BoundCursors(FieldExtension):
+    """Must run outermost (after the connection extension), so `bind_cursors` appends it last."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def map_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("after", "before"):
+            if kwargs.get(name):
+                kwargs[name] = _decode(self.tag, kwargs[name])
+        return kwargs
+
+    def _bind(self, connection: Any) -> Any:
+        for edge in getattr(connection, "edges", None) or []:
+            edge.cursor = _encode(self.tag, edge.cursor)
+        page_info = getattr(connection, "page_info", None)
+        if page_info is not None:
+            page_info.start_cursor = _encode(self.tag, page_info.start_cursor)
+            page_info.end_cursor = _encode(self.tag, page_info.end_cursor)
+        return connection
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return self._bind(next_(source, info, **kwargs))
+
+    async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return self._bind(await next_(source, info, **kwargs))
+
+
+def bind_cursors(field: Any) -> Any:
+    """Bind a root connection field's cursors to it (the tag is the resolver's name)."""
+    tag = field.base_resolver.name if field.base_resolver is not None else field.python_name
+    assert tag, "bind_cursors needs a named resolver"
+    field.extensions.append(BoundCursors(tag))
+    return field

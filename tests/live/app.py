@@ -1,0 +1,144 @@
+"""The real ASGI application plus a few test-only endpoints, for servers that tests start.
+
+Only tests and the benchmark run it (`uvicorn tests.live.app:application`); everything outside
+`/test-only/` is `config.asgi.application` unchanged. The endpoints arrange data and look inside
+the process where a test cannot otherwise see:
+
+- POST /test-only/users      {"kind": "staff" | "driver" | "superuser" | "plain", "password"?}
+                             -> {"uuid", "username", "token"}
+- POST /test-only/api-keys   {"scopes": [...]} -> {"key"}
+- POST /test-only/publish    {"envelope": {...}} or {"count": n, "detailType"?, "padding"?}:
+                             calls events.fanout.publish as the relay does
+- GET  /test-only/live       -> {"subscriptions", "hubChannel", "groupMembers", "pid"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import uuid
+from typing import Any
+
+from config.asgi import application as majestic_application
+
+
+async def _read_body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def _respond(send: Any, status: int, payload: Any) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _make_user(kind: str, password: str | None) -> dict[str, Any]:
+    from modules.auth.api import access_token_for
+    from tests.factories import make_driver, make_staff, make_superuser, make_user
+
+    suffix = uuid.uuid4().hex[:10]
+    maker = {"staff": make_staff, "driver": make_driver, "superuser": make_superuser}.get(
+        kind, make_user
+    )
+    user = maker(
+        username=f"{kind}-{suffix}",
+        phone_number=f"+1555{int(suffix, 16) % 10_000_000:07d}",
+        password=password,
+    )
+    return {"uuid": str(user.uuid), "username": user.username, "token": access_token_for(user)}
+
+
+def _make_api_key(scopes: list[str]) -> dict[str, Any]:
+    from modules.auth.services import api_key_create
+
+    return {"key": api_key_create(name=f"test-{uuid.uuid4().hex[:10]}", scopes=scopes).key}
+
+
+def _noise(size: int) -> str:
+    return secrets.token_hex((size + 1) // 2)[:size]
+
+
+def _publish(data: dict[str, Any]) -> dict[str, Any]:
+    from events import fanout
+
+    if "envelope" in data:
+        fanout.publish(data["envelope"])
+        return {"published": 1}
+    count = int(data.get("count", 1))
+    for n in range(count):
+        event_id = str(uuid.uuid4())
+        fanout.publish(
+            {
+                "source": data.get("source", "majestic.test"),
+                "detailType": data.get("detailType", "TestEvent"),
+                "detail": {
+                    "eventId": event_id,
+                    "occurredAt": "2026-01-01T00:00:00Z",
+                    "version": 1,
+                    "correlationId": "",
+                    "actor": {"type": "system"},
+                    "data": {
+                        "n": n,
+                        "sentAt": time.time(),
+                        # Random: websockets compress messages, and "xxx…" would shrink to nothing.
+                        "padding": _noise(int(data.get("padding", 0))),
+                    },
+                },
+            }
+        )
+    return {"published": count}
+
+
+def _live() -> dict[str, Any]:
+    from channels.layers import get_channel_layer
+
+    from events import fanout
+
+    hub = fanout._hub
+    layer = get_channel_layer()
+    members: list[str] | None = None
+    groups = getattr(layer, "groups", None)  # the in-memory layer shows its members
+    if isinstance(groups, dict):
+        members = sorted(groups.get(fanout.GROUP, {}))
+    return {
+        "subscriptions": len(hub.subscriptions) if hub else 0,
+        "buffered": sum(s.pending for s in hub.subscriptions) if hub else 0,
+        "dropped": sum(s.dropped_total for s in hub.subscriptions) if hub else 0,
+        "received": hub.changes if hub else 0,
+        "hubChannel": hub.channel_name if hub else None,
+        "groupMembers": members,
+        "pid": os.getpid(),
+    }
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http" or not scope["path"].startswith("/test-only/"):
+        await majestic_application(scope, receive, send)
+        return
+    from channels.db import database_sync_to_async
+
+    path = scope["path"]
+    data = json.loads(await _read_body(receive) or b"{}")
+    if path == "/test-only/users":
+        result = await database_sync_to_async(_make_user)(
+            data.get("kind", "staff"), data.get("password")
+        )
+    elif path == "/test-only/api-keys":
+        result = await database_sync_to_async(_make_api_key)(data.get("scopes", ["HEARTBEAT"]))
+    elif path == "/test-only/publish":
+        # From a worker thread, as the relay publishes: exercises the cross-thread hand-over.
+        result = await database_sync_to_async(_publish)(data)
+    elif path == "/test-only/live":
+        result = _live()
+    else:
+        await _respond(send, 404, {"error": "unknown test-only endpoint"})
+        return
+    await _respond(send, 200, result)

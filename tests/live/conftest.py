@@ -1,0 +1,8 @@
+from tests.live.fixtures import (  # noqa: F401 - fixtures
+    bystander,
+    live_channel_prefix,
+    live_database_url,
+    server,
+    staff,
+    start_server,
+)
