@@ -45,6 +45,7 @@ catalog: install
 	$(PY) manage.py export_event_catalog
 
 bench: install
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m bench
 
 clean:

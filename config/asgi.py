@@ -9,8 +9,9 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
-from config.websockets import websocket_urlpatterns  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+from config.websockets import websocket_urlpatterns  # noqa: E402
 
 if settings.EVENTS_RELAY_IN_PROCESS:
     # Embedded default: this server process relays its own events (and any backlog) right away.

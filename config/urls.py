@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from config.dashboard import ops_dashboard
 from config.views import healthz
 from schema.http import GraphQLHTTPView
 
 urlpatterns = [
     path("graphql/", csrf_exempt(GraphQLHTTPView.as_view())),
     path("healthz", healthz),
+    path("ops/", ops_dashboard),
     path("admin/", admin.site.urls),
 ]

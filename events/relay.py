@@ -210,10 +210,12 @@ def relay_pending_events(
             break
         for batch in batches(rows):
             report += relay_batch(bus, batch)
-    if report.sent or report.dead or report.retrying:
+    if report.dead or report.retrying:
         logger.info(
             "Relayed: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead
         )
+    elif report.sent:
+        logger.debug("Relayed: %d sent", report.sent)  # every commit: not worth an INFO line
     return report
 
 

@@ -89,6 +89,13 @@ def _as_data(value: Any) -> Any:
     return str(value)
 
 
+def _acts_without_input(filterset_class: type[django_filters.FilterSet]) -> bool:
+    """Whether the FilterSet may filter, or refuse, even when given no data at all."""
+    return filterset_class.filter_queryset is not django_filters.FilterSet.filter_queryset or any(
+        flt.extra.get("required") for flt in filterset_class.base_filters.values()
+    )
+
+
 def apply_filters(
     queryset: QuerySet,
     filterset_class: type[django_filters.FilterSet],
@@ -109,14 +116,19 @@ def apply_filters(
     if order is not None:
         sign = "-" if order.direction == OrderDirection.DESC else ""
         data["order"] = sign + order.field.value
-    filterset = filterset_class(data=data, queryset=queryset, request=request)
-    if not filterset.is_valid():
-        details = {key: [str(m) for m in messages] for key, messages in filterset.errors.items()}
-        raise GraphQLError(
-            "Invalid filter or order: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in details.items()),
-            extensions={"code": "BAD_USER_INPUT", "fields": details},
-        )
-    filtered = filterset.qs
+    if data or _acts_without_input(filterset_class):
+        filterset = filterset_class(data=data, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            details = {key: [str(m) for m in errors] for key, errors in filterset.errors.items()}
+            raise GraphQLError(
+                "Invalid filter or order: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in details.items()),
+                extensions={"code": "BAD_USER_INPUT", "fields": details},
+            )
+        filtered = filterset.qs
+    else:
+        # No input: every filter would be skipped, so the FilterSet (a form, deep copies of its
+        # filters: about a millisecond) would only hand the queryset back.
+        filtered = queryset
     ordering = list(filtered.query.order_by) or list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     last = ordering[-1] if ordering else "-pk"
     tiebreak = "-pk" if str(last).startswith("-") else "pk"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,6 +29,15 @@ from schema.context import Context
 
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def encode_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson takes a tenth of json's time on large pages; what it refuses
+    (integers beyond 64 bits, non-string keys in a JSON scalar) goes through json."""
+    try:
+        return orjson.dumps(payload, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, separators=(",", ":"), default=str).encode()
 
 
 def _media_types(accept: str) -> list[str]:
@@ -75,8 +86,12 @@ class GraphQLHTTPView(View):
             correlation_id=getattr(request, "correlation_id", ""),
         )
         request.user = principal.user or request.user
-        current_actor.set(principal.as_actor())
-        return self._execute(request, media_type, params, context)
+        # Reset after the request: a thread reused for other work must not act as this caller.
+        actor_token = current_actor.set(principal.as_actor())
+        try:
+            return self._execute(request, media_type, params, context)
+        finally:
+            current_actor.reset(actor_token)
 
     @staticmethod
     def _wants_graphiql(request: HttpRequest) -> bool:
@@ -155,7 +170,7 @@ class GraphQLHTTPView(View):
     @staticmethod
     def _response(media_type: str, status: int, payload: Any) -> HttpResponse:
         return HttpResponse(
-            json.dumps(payload, separators=(",", ":"), default=str),
+            encode_json(payload),
             status=status,
             content_type=f"{media_type}; charset=utf-8",
         )

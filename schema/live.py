@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import inspect
+import json
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -38,12 +40,30 @@ def dropped_error(notice: fanout.Dropped) -> GraphQLError:
     )
 
 
+class SharedPayload:
+    """A subscription payload whose fields read the same for every caller allowed to subscribe.
+
+    Subscribers running the same document with the same variables then share one execution per
+    event: with a thousand watchers of domainEvents, each event is executed once, not 1,000 times.
+    """
+
+    @property
+    def share_key(self) -> str:
+        raise NotImplementedError
+
+
+# (id of the operation, variables, payload key) -> (operation, result); recent events only.
+_shared_results: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
+SHARED_RESULTS_KEPT = 256
+
+
 class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Runs each subscription event; only subscriptions yield the payloads handled here.
 
     A model instance may load more rows while its fields resolve, and the ORM refuses to run on
     the event loop: such events execute in a worker thread, with loaders of their own (fresh data
     per event). A `Dropped` notice becomes an error-only result telling the client what it missed.
+    A `SharedPayload` is executed once per document, variables and event (see there).
     """
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -52,7 +72,22 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return GraphQLExecutionResult(data=None, errors=[dropped_error(payload)])
         if isinstance(payload, models.Model):
             return self._execute_in_worker_thread(serially)
+        if isinstance(payload, SharedPayload):
+            return self._execute_shared(payload, serially)
         return super().execute_operation(serially)
+
+    def _execute_shared(self, payload: SharedPayload, serially: bool | None) -> Any:
+        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        key = (id(self.operation), variables, payload.share_key)
+        cached = _shared_results.get(key)
+        if cached is not None and cached[0] is self.operation:  # the same parsed document
+            return cached[1]
+        result = super().execute_operation(serially)
+        if not inspect.isawaitable(result) and not result.errors:
+            _shared_results[key] = (self.operation, result)
+            while len(_shared_results) > SHARED_RESULTS_KEPT:
+                _shared_results.popitem(last=False)
+        return result
 
     async def _execute_in_worker_thread(self, serially: bool | None) -> Any:
         def execute() -> Any:
@@ -67,7 +102,7 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="A domain event, as it went to EventBridge.")
-class DomainEvent:
+class DomainEvent(SharedPayload):
     event_id: strawberry.ID
     source: str = strawberry.field(description="`<prefix>.<module>`, e.g. majestic.shipping.")
     detail_type: str = strawberry.field(description="What happened, e.g. TransportStarted.")
@@ -86,6 +121,10 @@ class DomainEvent:
             occurred_at=dt.datetime.fromisoformat(detail["occurredAt"]),
             detail=detail,
         )
+
+    @property
+    def share_key(self) -> str:
+        return f"event:{self.event_id}"
 
 
 def _filter_values(name: str, values: list[str] | None) -> frozenset[str] | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.types import ExecutionContext
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -25,6 +28,7 @@ from modules.user import schema as user_schema
 from schema import live as live_schema
 from schema import node as node_schema
 from schema import ops as ops_schema
+from schema.execution import ColumnExecution, apply_shortcuts
 from schema.extensions import MaskUnexpectedErrors, is_unexpected, logger, tag_error_codes
 
 MODULE_SCHEMAS = (
@@ -68,23 +72,44 @@ class MajesticSchema(Schema):
                 logger.info("GraphQL error: %s", error.message)
 
 
+class MajesticExecutionContext(ColumnExecution, live_schema.LiveExecutionContext):
+    """Subscription events run as schema/live.py says; columns read straight from their rows."""
+
+
+@cache
+def limit_rules(max_depth: int, max_aliases: int) -> tuple[type, ...]:
+    """The depth and alias limits as validation rules, made once per pair of limits.
+
+    ValidationCache keys its entries on the rule classes, and each QueryDepthLimiter or
+    MaxAliasesLimiter instance (one per request) makes new classes: used directly, no repeated
+    document would ever be a cache hit.
+    """
+    return (
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    )
+
+
 def build_schema() -> Schema:
-    return MajesticSchema(
+    built = MajesticSchema(
         query=merge_root("Query", roots("Query")),
         mutation=merge_root("Mutation", roots("Mutation")),
         subscription=merge_root("Subscription", roots("Subscription")),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
-        execution_context_class=live_schema.LiveExecutionContext,
+        execution_context_class=MajesticExecutionContext,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-            lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+            lambda: AddValidationRules(
+                list(limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES))
+            ),
             DjangoOptimizerExtension,
             *([] if settings.DEBUG else [MaskUnexpectedErrors]),
         ],
     )
+    apply_shortcuts(built._schema, built.config.info_class)
+    return built
 
 
 schema = build_schema()

@@ -185,6 +185,18 @@ async def _request_error(error: GraphQLError) -> AsyncGenerator[ExecutionResult,
     yield PreExecutionError(data=None, errors=[error])
 
 
+def _powers(principal: Principal) -> tuple[Any, ...]:
+    """What permission checks look at: a change means running subscriptions may be wrong."""
+    return (
+        principal.user_uuid,
+        principal.api_key_name,
+        principal.is_staff,
+        principal.is_driver,
+        principal.is_superuser,
+        principal.scopes,
+    )
+
+
 def _malformed(message: object) -> str | None:
     """Why a graphql-transport-ws message is malformed, or None when its shape is right."""
     if not isinstance(message, dict):
@@ -363,13 +375,21 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         await asyncio.sleep(interval * random.uniform(0.5, 1.0))
         while not self.closed:
             try:
-                self.principal = await database_sync_to_async(authenticate)(self.authorization)
+                principal = await database_sync_to_async(authenticate)(self.authorization)
             except AuthenticationFailed as exc:
                 logger.info("Websocket %s closed: %s", self.connection_id, exc)
                 await self.close(code=CLOSE_FORBIDDEN, reason="Credentials no longer valid.")
                 return
             except Exception:  # e.g. the database is briefly away: keep the connection, try again
                 logger.exception("Could not re-check websocket credentials")
+            else:
+                if _powers(principal) != _powers(self.principal):
+                    # Running subscriptions were allowed under the old powers: make the client
+                    # subscribe again, under the new ones.
+                    logger.info("Websocket %s closed: permissions changed", self.connection_id)
+                    await self.close(code=CLOSE_FORBIDDEN, reason="Permissions changed.")
+                    return
+                self.principal = principal
             await asyncio.sleep(interval)
 
     def operation_context(self) -> Context:

@@ -1,4 +1,4 @@
-"""The two reads every variant serves: GraphQL documents, and the REST paths serving the same JSON."""
+"""The two reads every variant serves: GraphQL documents, and the REST views' page sizes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ TRANSPORTS = "transports"
 ITEMS_QUERY = """
 query BenchShippingItems {
   shippingItems(first: 100) {
-    edges { node { trackingNumber status batches { edges { node { alias } } } currentCenter { name } } }
+    edges { node {
+      trackingNumber status batches { edges { node { alias } } } currentCenter { name }
+    } }
   }
 }
 """

@@ -1,4 +1,4 @@
-"""The Django REST Framework variant: nested ModelSerializers over the hand-written view's querysets.
+"""The Django REST Framework variant: nested ModelSerializers over the hand-written querysets.
 
 Connections (`{"edges": [{"node": ...}]}`) are a list serializer, so the JSON matches GraphQL's.
 """
@@ -49,9 +49,9 @@ class BatchAliasSerializer(serializers.ModelSerializer):
 
 
 class ShippingItemSerializer(serializers.ModelSerializer):
-    trackingNumber = serializers.CharField(source="tracking_number")  # noqa: N815 - the JSON's name
+    trackingNumber = serializers.CharField(source="tracking_number")
     batches = BatchAliasSerializer(many=True)
-    currentCenter = CenterNameField(source="current_center_code")  # noqa: N815
+    currentCenter = CenterNameField(source="current_center_code")
 
     class Meta:
         model = ShippingItem
@@ -60,8 +60,8 @@ class ShippingItemSerializer(serializers.ModelSerializer):
 
 
 class BatchItemSerializer(serializers.ModelSerializer):
-    trackingNumber = serializers.CharField(source="tracking_number")  # noqa: N815
-    currentCenter = CenterNameField(source="current_center_code")  # noqa: N815
+    trackingNumber = serializers.CharField(source="tracking_number")
+    currentCenter = CenterNameField(source="current_center_code")
 
     class Meta:
         model = ShippingItem
@@ -79,8 +79,8 @@ class TransportBatchSerializer(serializers.ModelSerializer):
 
 
 class TransportSerializer(serializers.ModelSerializer):
-    sourceCenter = CenterNameField(source="source_center_code")  # noqa: N815
-    destinationCenter = CenterNameField(source="destination_center_code")  # noqa: N815
+    sourceCenter = CenterNameField(source="source_center_code")
+    destinationCenter = CenterNameField(source="destination_center_code")
     driver = serializers.SerializerMethodField()
     batches = TransportBatchSerializer(many=True, source="batch_page")
 
@@ -90,7 +90,9 @@ class TransportSerializer(serializers.ModelSerializer):
         list_serializer_class = ConnectionSerializer
 
     def get_driver(self, transport: Transport) -> dict[str, str] | None:
-        driver = self.context["drivers"].get(transport.driver_uuid) if transport.driver_uuid else None
+        driver = (
+            self.context["drivers"].get(transport.driver_uuid) if transport.driver_uuid else None
+        )
         return {"fullName": driver.full_name} if driver is not None else None
 
 
@@ -104,7 +106,9 @@ class StaffOnlyView(APIView):
 class ShippingItemList(StaffOnlyView):
     def get(self, request: Request) -> Response:
         items = views.items_page()
-        centers = centers_by_code({item.current_center_code for item in items if item.current_center_code})
+        centers = centers_by_code(
+            {item.current_center_code for item in items if item.current_center_code}
+        )
         page = ShippingItemSerializer(items, many=True, context={"centers": centers})
         return Response({"data": {"shippingItems": page.data}})
 
@@ -112,7 +116,9 @@ class ShippingItemList(StaffOnlyView):
 class TransportList(StaffOnlyView):
     def get(self, request: Request) -> Response:
         transports = views.transports_page()
-        codes = {t.source_center_code for t in transports} | {t.destination_center_code for t in transports}
+        codes = {t.source_center_code for t in transports} | {
+            t.destination_center_code for t in transports
+        }
         codes |= {
             item.current_center_code
             for t in transports
@@ -122,7 +128,9 @@ class TransportList(StaffOnlyView):
         }
         context = {
             "centers": centers_by_code(codes),
-            "drivers": users_by_uuid({t.driver_uuid for t in transports if t.driver_uuid is not None}),
+            "drivers": users_by_uuid(
+                {t.driver_uuid for t in transports if t.driver_uuid is not None}
+            ),
         }
         page = TransportSerializer(transports, many=True, context=context)
         return Response({"data": {"transports": page.data}})

@@ -77,23 +77,32 @@ def _seed(size: Size) -> User:
     )
     codes = [f"BENCH-C{n}" for n in range(CENTER_COUNT)]
     DistributionCenter.objects.bulk_create(
-        DistributionCenter(center_code=code, name=f"Bench center {n}") for n, code in enumerate(codes)
+        DistributionCenter(center_code=code, name=f"Bench center {n}")
+        for n, code in enumerate(codes)
     )
 
     transports = []
     for n in range(size.transports):
         created = start + dt.timedelta(hours=n)
-        status = (TransportStatus.CREATED, TransportStatus.IN_TRANSIT, TransportStatus.ARRIVED)[n % 3]
+        status = (TransportStatus.CREATED, TransportStatus.IN_TRANSIT, TransportStatus.ARRIVED)[
+            n % 3
+        ]
         transports.append(
             Transport(
                 status=status,
                 source_center_code=codes[n % CENTER_COUNT],
-                destination_center_code=codes[(n + 1 + (n // CENTER_COUNT) % (CENTER_COUNT - 1)) % CENTER_COUNT],
+                destination_center_code=codes[
+                    (n + 1 + (n // CENTER_COUNT) % (CENTER_COUNT - 1)) % CENTER_COUNT
+                ],
                 # Every tenth transport has no driver yet: `driver` is null there.
                 driver_uuid=None if n % 10 == 9 else drivers[n % DRIVER_COUNT].uuid,
                 created_at=created,
-                departed_at=created + dt.timedelta(minutes=30) if status != TransportStatus.CREATED else None,
-                arrived_at=created + dt.timedelta(hours=5) if status == TransportStatus.ARRIVED else None,
+                departed_at=created + dt.timedelta(minutes=30)
+                if status != TransportStatus.CREATED
+                else None,
+                arrived_at=created + dt.timedelta(hours=5)
+                if status == TransportStatus.ARRIVED
+                else None,
             )
         )
     transports = Transport.objects.bulk_create(transports, batch_size=BULK)
@@ -134,7 +143,9 @@ def _seed(size: Size) -> User:
                 status=status,
                 current_center_code=center,
                 created_at=start + dt.timedelta(seconds=n),
-                completed_at=transport.arrived_at if status == ShippingItemStatus.COMPLETED else None,
+                completed_at=transport.arrived_at
+                if status == ShippingItemStatus.COMPLETED
+                else None,
             )
         )
     items = ShippingItem.objects.bulk_create(items, batch_size=BULK)

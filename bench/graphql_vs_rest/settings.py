@@ -1,7 +1,12 @@
 """The project's settings plus the bench-only pieces: REST views, DRF and the query counter."""
 
+import warnings
+
 from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS, MIDDLEWARE
+
+# No collectstatic for the bench: WhiteNoise's "No directory at .../staticfiles" says nothing here.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework"]
 # Outermost, so the count covers authentication and everything the view does.

@@ -1,4 +1,4 @@
-"""FilterSets of the shipping lists; schema/filters.py turns them into `<Type>Filter`/`<Type>Order`."""
+"""FilterSets of the shipping lists; schema/filters.py makes them `<Type>Filter`/`<Type>Order`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shipping items, the batches they travel in, and the transports that carry batches between centers.
+"""Shipping items, the batches they travel in, and the transports that carry batches between
+centers.
 
 Centers and drivers belong to other modules: they are referred to by center code and user uuid
 (no foreign keys), checked through those modules' `api.py`, and resolved for GraphQL by loaders.
@@ -37,7 +38,7 @@ def _random_code(length: int) -> str:
 
 
 def new_tracking_number() -> str:
-    """`YYYYMMDD-` (UTC) plus 10 random base32 characters: 32**10 per day, e.g. 20260314-7KQ2M9XH4D."""
+    """`YYYYMMDD-` (UTC) + 10 random base32 characters (32**10 a day), e.g. 20260314-7KQ2M9XH4D."""
     return f"{datetime.now(UTC):%Y%m%d}-{_random_code(10)}"
 
 
@@ -191,7 +192,7 @@ class ShippingBatch(models.Model):
 
 
 class ShippingItem(models.Model):
-    """A parcel: CREATED → MOVING (first batch) → COMPLETED (arrival); DAMAGED or LOST on the way."""
+    """A parcel: CREATED → MOVING (first batch) → COMPLETED (arrival), or DAMAGED / LOST."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tracking_number = models.CharField(
@@ -207,7 +208,8 @@ class ShippingItem(models.Model):
         default=ShippingItemStatus.CREATED,
         db_index=True,
     )
-    current_center_code = models.CharField(
+    # Null while the item is at no known center (before its first arrival); a code is looked up.
+    current_center_code = models.CharField(  # noqa: DJ001
         max_length=CENTER_CODE_MAX_LENGTH, null=True, blank=True, db_index=True, editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -105,7 +105,7 @@ def _count_of(model: type[Any], parent_field: str) -> Coalesce:
 
 
 def _acting_driver(info: Info) -> uuid.UUID | None:
-    """The driver a start/complete acts as; None when staff call (staff may act on any transport)."""
+    """The driver a start/complete acts as; None for staff (who may act on any transport)."""
     principal = info.context.principal
     return None if principal.is_staff else principal.user_uuid
 
@@ -335,7 +335,9 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=[Require(Staff)],
-        description=f"All or nothing; at most {services.MAX_VALUES_PER_CALL} tracking numbers per call.",
+        description=(
+            f"All or nothing; at most {services.MAX_VALUES_PER_CALL} tracking numbers per call."
+        ),
     )
     def add_items_to_batch(
         self, info: Info, alias: str, tracking_numbers: list[str]

@@ -50,6 +50,8 @@ from modules.user import api as user_api
 MAX_VALUES_PER_CALL = 1000
 # One departure or arrival must fit in one event (and distribution takes at most this many).
 MAX_ITEMS_PER_TRANSPORT = distribution_api.MAX_ITEMS_PER_MOVEMENT
+# Batches are named in the departure and arrival events too, so they are bounded as well.
+MAX_BATCHES_PER_TRANSPORT = 1000
 # Statuses staff may set by hand, from each status; MOVING and COMPLETED follow from batches and
 # transports, and nothing leaves COMPLETED, DAMAGED or LOST.
 MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -223,7 +225,8 @@ def _add_items(*, alias: str, wanted: list[str]) -> ShippingBatch:
     if unbatchable:
         problems.append(
             ValidationError(
-                f"Items that are COMPLETED, DAMAGED or LOST cannot be batched: {_list(unbatchable)}.",
+                "Items that are COMPLETED, DAMAGED or LOST cannot be batched: "
+                f"{_list(unbatchable)}.",
                 code=Code.INVALID_STATUS_TRANSITION,
             )
         )
@@ -277,7 +280,7 @@ def transport_create(
     destination_center_code: str,
     driver_uuid: uuid.UUID | str | None = None,
 ) -> Transport:
-    """A transport between two known, different centers; it claims both so neither can be deleted."""
+    """A transport between two known, different centers; claims both so neither can be deleted."""
     source = _center_code(source_center_code)
     destination = _center_code(destination_center_code)
     blank = {
@@ -378,6 +381,14 @@ def transport_add_batches(*, transport_uuid: uuid.UUID | str, aliases: Sequence[
         new_batches = [found[a] for a in wanted if found[a].transport_id is None]
         if not new_batches:
             return transport
+        on_transport = transport.batches.count()
+        if on_transport + len(new_batches) > MAX_BATCHES_PER_TRANSPORT:
+            raise _field_error(
+                "aliases",
+                f"A transport carries at most {MAX_BATCHES_PER_TRANSPORT} batches; "
+                f"it has {on_transport} and this would add {len(new_batches)}.",
+                Code.CAPACITY_EXCEEDED,
+            )
         adding = BatchMembership.objects.filter(batch__in=new_batches).count()
         _ensure_capacity(transport, adding=adding, field="aliases")
         ShippingBatch.objects.filter(pk__in=[b.pk for b in new_batches]).update(
@@ -490,7 +501,7 @@ def transport_complete(
             )
         batches = list(transport.batches.select_for_update().order_by("pk"))
         on_board = ShippingItem.objects.filter(memberships__batch__transport=transport)
-        # Lock the items too, so a concurrent DAMAGED/LOST change lands before or after, not between.
+        # Lock the items too: a concurrent DAMAGED/LOST change lands before or after, not between.
         list(on_board.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
         now = timezone.now()
         ShippingBatch.objects.filter(transport=transport).update(completed=True, completed_at=now)

@@ -1,4 +1,4 @@
-"""Fixtures for the event tests: a recording template for the local bus, a moto server, AWS clients."""
+"""Fixtures for the event tests: a recording template for the local bus, a moto server."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def read_notifications(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-# --- a moto server on loopback -------------------------------------------------------------------
+# --- a moto server on loopback --------------------------------------------------------------------
 
 
 @dataclass
@@ -117,7 +117,12 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Any:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = MotoEndpoint(server, host, port)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -150,9 +155,9 @@ def build_bus_from_template(routing: Any) -> dict[str, str]:
         function = rule.function.logical_id
         if function not in queues:
             queues[function] = sqs.create_queue(QueueName=f"{function}-target")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queues[function], AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        arn = sqs.get_queue_attributes(QueueUrl=queues[function], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         name = rule.name.replace(".", "-")
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule.pattern_document))
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "function", "Arn": arn}])
@@ -164,9 +169,9 @@ def drain_queue(queue_url: str) -> list[dict[str, Any]]:
     sqs = aws_client("sqs")
     received = []
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        )
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
         if not messages:
             return received
         for message in messages:

@@ -28,7 +28,9 @@ SENT, PENDING = OutboxEvent.Status.SENT, OutboxEvent.Status.PENDING
 
 
 def make_all_due() -> None:
-    OutboxEvent.objects.filter(status=PENDING).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    OutboxEvent.objects.filter(status=PENDING).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def outbox_row(source: str, detail_type: str) -> OutboxEvent:
@@ -42,7 +44,9 @@ def outbox_row(source: str, detail_type: str) -> OutboxEvent:
         "actor": {"type": "system"},
         "data": {},
     }
-    return OutboxEvent.objects.create(event_id=event_id, source=source, detail_type=detail_type, detail=detail)
+    return OutboxEvent.objects.create(
+        event_id=event_id, source=source, detail_type=detail_type, detail=detail
+    )
 
 
 @pytest.fixture
@@ -59,12 +63,14 @@ class PartiallyFailingClient:
         self.fail = fail
         self.calls: list[list[dict]] = []
 
-    def put_events(self, Entries):  # noqa: N803 (boto3's spelling)
+    def put_events(self, Entries):  # boto3's spelling
         self.calls.append(Entries)
         passing = [e for e in Entries if not self.fail(e, len(self.calls))]
         answered = iter(self.client.put_events(Entries=passing)["Entries"] if passing else [])
         results = [
-            {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} if self.fail(e, len(self.calls)) else next(answered)
+            {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
+            if self.fail(e, len(self.calls))
+            else next(answered)
             for e in Entries
         ]
         return {"FailedEntryCount": sum("ErrorCode" in r for r in results), "Entries": results}
@@ -86,7 +92,9 @@ def test_each_rule_built_from_the_template_receives_exactly_its_events(eventbrid
     assert report.sent == len(rows)
     assert OutboxEvent.objects.filter(status=SENT).count() == len(rows)
     for function, queue_url in queues.items():
-        expected = sorted(str(r.event_id) for r in rows[:-1] if r.detail_type in MEANT_FOR[function])
+        expected = sorted(
+            str(r.event_id) for r in rows[:-1] if r.detail_type in MEANT_FOR[function]
+        )
         assert sorted(event_ids_in(queue_url)) == expected, function
 
 
@@ -95,7 +103,10 @@ def test_the_delivered_event_keeps_the_envelope_and_correlation_id(eventbridge):
     row = outbox_row("majestic.shipping", "TransportCompleted")
     drain()
     (message,) = drain_queue(queues["DistributionFunction"])
-    assert (message["source"], message["detail-type"]) == ("majestic.shipping", "TransportCompleted")
+    assert (message["source"], message["detail-type"]) == (
+        "majestic.shipping",
+        "TransportCompleted",
+    )
     assert message["detail"] == row.detail
     assert message["detail"]["correlationId"] == row.detail["correlationId"]
 
@@ -109,7 +120,10 @@ def test_with_partial_failures_only_the_failed_entries_are_sent_again(eventbridg
         rows = [emit(weighed(n)) for n in range(12)]
     unlucky = {"MJ0002", "MJ0007", "MJ0011"}
     client = PartiallyFailingClient(
-        events_client(), lambda entry, call: call <= 2 and json.loads(entry["Detail"])["data"]["trackingNumber"] in unlucky
+        events_client(),
+        lambda entry, call: (
+            call <= 2 and json.loads(entry["Detail"])["data"]["trackingNumber"] in unlucky
+        ),
     )
     bus = EventBridgeBus(bus_name=settings.EVENTBRIDGE_BUS_NAME, client=client)
 
@@ -126,7 +140,9 @@ def test_with_partial_failures_only_the_failed_entries_are_sent_again(eventbridg
     assert sorted(received) == sorted(str(r.event_id) for r in rows)  # each once
 
 
-def test_while_the_endpoint_is_unreachable_nothing_is_lost_and_nothing_arrives_twice(eventbridge, recording_bus):
+def test_while_the_endpoint_is_unreachable_nothing_is_lost_and_nothing_arrives_twice(
+    eventbridge, recording_bus
+):
     settings.EVENTS_BACKEND = "eventbridge"
     queues = build_bus_from_template(read_routing(Path(settings.EVENTS_TEMPLATE_PATH)))
     queue_url = queues["RecordingFunction"]

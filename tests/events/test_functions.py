@@ -31,7 +31,14 @@ pytestmark = pytest.mark.django_db
 CONTEXT = None  # the handlers do not need Lambda's context object
 
 
-def bridge_event(source: str, detail_type: str, data: dict, *, event_id: str | None = None, correlation_id="corr-fn-1"):
+def bridge_event(
+    source: str,
+    detail_type: str,
+    data: dict,
+    *,
+    event_id: str | None = None,
+    correlation_id="corr-fn-1",
+):
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -52,7 +59,9 @@ def bridge_event(source: str, detail_type: str, data: dict, *, event_id: str | N
     }
 
 
-def transport_event(detail_type: str, numbers: list[str], *, source="NYC01", destination="BOS01", **kwargs):
+def transport_event(
+    detail_type: str, numbers: list[str], *, source="NYC01", destination="BOS01", **kwargs
+):
     data = {
         "transportUuid": str(uuid.UUID(int=7)),
         "sourceCenterCode": source,
@@ -64,9 +73,16 @@ def transport_event(detail_type: str, numbers: list[str], *, source="NYC01", des
     return bridge_event("majestic.shipping", detail_type, data, **kwargs)
 
 
-def code_event(phone: str, code: str, *, expires_in=timedelta(minutes=3), purpose="SIGN_UP", **kwargs):
+def code_event(
+    phone: str, code: str, *, expires_in=timedelta(minutes=3), purpose="SIGN_UP", **kwargs
+):
     expires_at = (datetime.now(UTC) + expires_in).isoformat().replace("+00:00", "Z")
-    data = {"phoneNumber": phone, "purpose": purpose, "expiresAt": expires_at, "sealedCode": seal(code)}
+    data = {
+        "phoneNumber": phone,
+        "purpose": purpose,
+        "expiresAt": expires_at,
+        "sealedCode": seal(code),
+    }
     return bridge_event("majestic.auth", "VerificationCodeRequested", data, **kwargs)
 
 
@@ -93,10 +109,12 @@ def centers():
         DistributionCenter.objects.create(center_code=code, name=f"Center {code}")
 
 
-# --- distribution ----------------------------------------------------------------------------------
+# --- distribution ---------------------------------------------------------------------------------
 
 
-def test_transport_completed_puts_the_items_into_the_destination_once_even_if_delivered_twice(gql, centers):
+def test_transport_completed_puts_the_items_into_the_destination_once_even_if_delivered_twice(
+    gql, centers
+):
     event = transport_event("TransportCompleted", ["MJ0001", "MJ0002", "MJ0003"])
     assert distribution.handler(event, CONTEXT)["mutation"] == "recordArrival"
     distribution.handler(event, CONTEXT)  # EventBridge delivered it again
@@ -105,9 +123,13 @@ def test_transport_completed_puts_the_items_into_the_destination_once_even_if_de
 
 
 def test_transport_started_takes_the_items_out_of_the_source(gql, centers):
-    distribution.handler(transport_event("TransportCompleted", ["MJ0001", "MJ0002"], destination="NYC01"), CONTEXT)
+    distribution.handler(
+        transport_event("TransportCompleted", ["MJ0001", "MJ0002"], destination="NYC01"), CONTEXT
+    )
     assert inventory(gql, "NYC01") == ["MJ0001", "MJ0002"]
-    started = transport_event("TransportStarted", ["MJ0001", "MJ0002"], source="NYC01", destination="BOS01")
+    started = transport_event(
+        "TransportStarted", ["MJ0001", "MJ0002"], source="NYC01", destination="BOS01"
+    )
     assert distribution.handler(started, CONTEXT)["mutation"] == "recordDeparture"
     distribution.handler(started, CONTEXT)
     assert inventory(gql, "NYC01") == []
@@ -115,16 +137,24 @@ def test_transport_started_takes_the_items_out_of_the_source(gql, centers):
 
 def test_a_refused_movement_fails_the_invocation_so_it_is_retried(centers):
     with pytest.raises(GatewayError) as refused:
-        distribution.handler(transport_event("TransportCompleted", ["MJ0001"], destination="NOPE1"), CONTEXT)
+        distribution.handler(
+            transport_event("TransportCompleted", ["MJ0001"], destination="NOPE1"), CONTEXT
+        )
     assert refused.value.codes and "recordArrival was refused" in str(refused.value)
 
 
-def test_the_correlation_id_reaches_the_functions_logs_and_the_events_its_mutations_emit(centers, caplog):
+def test_the_correlation_id_reaches_the_functions_logs_and_the_events_its_mutations_emit(
+    centers, caplog
+):
     caplog.set_level(logging.INFO, logger="majestic.functions")
     with transaction.atomic():
-        distribution.handler(transport_event("TransportCompleted", ["MJ0009"], correlation_id="req-abc-42"), CONTEXT)
+        distribution.handler(
+            transport_event("TransportCompleted", ["MJ0009"], correlation_id="req-abc-42"), CONTEXT
+        )
     (record,) = [r for r in caplog.records if r.name == "majestic.functions.distribution"]
-    assert record.correlationId == "req-abc-42" and "correlationId=req-abc-42" in record.getMessage()
+    assert (
+        record.correlationId == "req-abc-42" and "correlationId=req-abc-42" in record.getMessage()
+    )
     arrival = OutboxEvent.objects.get(detail_type="ArrivalRecorded")
     assert arrival.detail["correlationId"] == "req-abc-42"
     assert arrival.detail["actor"] == {"type": "apiKey", "name": "function:distribution"}
@@ -135,7 +165,7 @@ def test_something_that_is_not_our_event_is_refused():
         distribution.handler({"detail-type": "TransportStarted", "detail": {"no": "id"}}, CONTEXT)
 
 
-# --- notification ----------------------------------------------------------------------------------
+# --- notification ---------------------------------------------------------------------------------
 
 
 def test_a_verification_code_is_sent_by_sms_once_even_if_delivered_twice(notifications_file):
@@ -143,12 +173,18 @@ def test_a_verification_code_is_sent_by_sms_once_even_if_delivered_twice(notific
     assert notification.handler(event, CONTEXT)["status"] == "sent"
     assert notification.handler(event, CONTEXT)["status"] == "duplicate"
     (sent,) = read_notifications(notifications_file)
-    assert (sent["channel"], sent["to"], sent["kind"]) == ("sms", "+15550100001", "verification-code")
+    assert (sent["channel"], sent["to"], sent["kind"]) == (
+        "sms",
+        "+15550100001",
+        "verification-code",
+    )
     assert "482913" in sent["text"] and sent["eventId"] == event["detail"]["eventId"]
 
 
 def test_an_expired_code_is_not_sent(notifications_file):
-    notification.handler(code_event("+15550100001", "482913", expires_in=timedelta(seconds=-1)), CONTEXT)
+    notification.handler(
+        code_event("+15550100001", "482913", expires_in=timedelta(seconds=-1)), CONTEXT
+    )
     assert read_notifications(notifications_file) == []
 
 
@@ -161,7 +197,9 @@ def test_a_code_that_does_not_open_is_not_sent_and_can_be_retried(notifications_
     assert processed_events_store().claim(f"notification:{event['detail']['eventId']}")  # released
 
 
-def test_the_code_stays_out_of_the_logs_unless_printing_codes_is_on(notifications_file, settings, caplog):
+def test_the_code_stays_out_of_the_logs_unless_printing_codes_is_on(
+    notifications_file, settings, caplog
+):
     caplog.set_level(logging.INFO, logger="majestic.functions")
     settings.AUTH_PRINT_VERIFICATION_CODES = False
     notification.handler(code_event("+15550100001", "482913"), CONTEXT)
@@ -173,7 +211,12 @@ def test_the_code_stays_out_of_the_logs_unless_printing_codes_is_on(notification
 
 def test_a_new_user_gets_a_welcome_push(notifications_file):
     user_uuid = str(uuid.uuid4())
-    notification.handler(bridge_event("majestic.user", "UserSignedUp", {"userUuid": user_uuid, "userType": "DRIVER"}), CONTEXT)
+    notification.handler(
+        bridge_event(
+            "majestic.user", "UserSignedUp", {"userUuid": user_uuid, "userType": "DRIVER"}
+        ),
+        CONTEXT,
+    )
     (sent,) = read_notifications(notifications_file)
     assert (sent["channel"], sent["to"], sent["kind"]) == ("push", f"user:{user_uuid}", "welcome")
     assert "driver" in sent["text"]
@@ -188,21 +231,27 @@ def test_the_destination_center_hears_of_departures_and_arrivals(notifications_f
     assert (completed["to"], completed["kind"]) == ("center:BOS01", "transport-completed")
 
 
-# --- heartbeat -------------------------------------------------------------------------------------
+# --- heartbeat ------------------------------------------------------------------------------------
 
 
 def test_the_heartbeat_function_runs_housekeeping():
-    result = heartbeat.handler({"id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "detail": {}}, CONTEXT)
+    result = heartbeat.handler(
+        {"id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "detail": {}}, CONTEXT
+    )
     assert result["status"] == "ok" and "deadEvents" in result["tasks"]
     assert Heartbeat.objects.get().received_at is not None
 
 
-# --- the processed-events stores -------------------------------------------------------------------
+# --- the processed-events stores ------------------------------------------------------------------
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request, tmp_path):
-    return MemoryProcessedEvents() if request.param == "memory" else SqliteProcessedEvents(str(tmp_path / "p.db"))
+    return (
+        MemoryProcessedEvents()
+        if request.param == "memory"
+        else SqliteProcessedEvents(str(tmp_path / "p.db"))
+    )
 
 
 def test_a_claim_is_taken_once_and_released_on_failure(store):

@@ -1,4 +1,4 @@
-"""The functions' AWS side, against a moto server and a live gateway: KMS, DynamoDB, SNS, SSM, HTTP."""
+"""The functions' AWS side against a moto server and a live gateway: KMS, DynamoDB, SNS, SSM."""
 
 from __future__ import annotations
 
@@ -44,8 +44,15 @@ def notices_topic(moto_server, monkeypatch):
     sns, sqs = aws_client("sns"), aws_client("sqs")
     topic = sns.create_topic(Name="notices")["TopicArn"]
     queue = sqs.create_queue(QueueName="notices-subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
     monkeypatch.setenv("NOTIFIER", "sns")
     monkeypatch.setenv("NOTICES_TOPIC_ARN", topic)
     return queue
@@ -77,7 +84,9 @@ def test_in_aws_the_notification_function_sends_the_kms_sealed_code_by_sms_once(
     assert len(sent) == 1 and "913377" in sent[0][1]
 
 
-def test_in_aws_transport_notices_go_to_the_topic_for_the_center(processed_events_table, notices_topic):
+def test_in_aws_transport_notices_go_to_the_topic_for_the_center(
+    processed_events_table, notices_topic
+):
     from tests.events.test_functions import transport_event
 
     notification.handler(transport_event("TransportCompleted", ["MJ1"]), None)
@@ -114,11 +123,15 @@ def test_in_aws_the_heartbeat_calls_the_gateway_over_http_with_the_key_from_ssm(
     from events.models import Heartbeat
 
     aws_client("ssm").put_parameter(
-        Name="/majestic/api-keys/heartbeat", Value=function_api_key("HEARTBEAT"), Type="SecureString"
+        Name="/majestic/api-keys/heartbeat",
+        Value=function_api_key("HEARTBEAT"),
+        Type="SecureString",
     )
     monkeypatch.setenv("GATEWAY_URL", f"{live_server.url}/graphql/")
     monkeypatch.setenv("GATEWAY_API_KEY_PARAMETER", "/majestic/api-keys/heartbeat")
-    result = heartbeat.handler({"id": "tick-1", "detail-type": "Scheduled Event", "detail": {}}, None)
+    result = heartbeat.handler(
+        {"id": "tick-1", "detail-type": "Scheduled Event", "detail": {}}, None
+    )
     assert result["status"] == "ok"
     assert Heartbeat.objects.get().tasks == result["tasks"]
 

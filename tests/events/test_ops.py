@@ -18,8 +18,12 @@ pytestmark = pytest.mark.django_db
 
 PENDING, SENT, DEAD = OutboxEvent.Status.PENDING, OutboxEvent.Status.SENT, OutboxEvent.Status.DEAD
 
-HEARTBEAT = "mutation { heartbeat { receivedAt tasks { name count } errors { field message code } } }"
-STATUS = "{ systemStatus { lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge } }"
+HEARTBEAT = (
+    "mutation { heartbeat { receivedAt tasks { name count } errors { field message code } } }"
+)
+STATUS = """
+{ systemStatus { lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge } }
+"""
 REDRIVE = """
 mutation Redrive($ids: [UUID!]) {
   redriveEvents(eventIds: $ids) { redrivenCount errors { field message code } }
@@ -42,17 +46,25 @@ def tasks_of(result) -> dict[str, int]:
 def make_dead(n: int = 1) -> list[OutboxEvent]:
     with transaction.atomic():
         rows = [emit(weighed(i)) for i in range(n)]
-    OutboxEvent.objects.filter(id__in=[r.id for r in rows]).update(status=DEAD, attempts=8, last_error="gone")
+    OutboxEvent.objects.filter(id__in=[r.id for r in rows]).update(
+        status=DEAD, attempts=8, last_error="gone"
+    )
     return rows
 
 
-# --- heartbeat -------------------------------------------------------------------------------------
+# --- heartbeat ------------------------------------------------------------------------------------
 
 
 def test_heartbeat_runs_housekeeping_and_records_when(gql):
     result = gql(HEARTBEAT, as_=api_key("HEARTBEAT"))
     tasks = tasks_of(result)
-    assert {"verificationCodesPurged", "refreshTokensPurged", "sentEventsPurged", "dueEventsRedriven", "deadEvents"} <= set(tasks)
+    assert {
+        "verificationCodesPurged",
+        "refreshTokensPurged",
+        "sentEventsPurged",
+        "dueEventsRedriven",
+        "deadEvents",
+    } <= set(tasks)
     assert result["data"]["heartbeat"]["receivedAt"]
     status = gql(STATUS, as_=make_staff())["data"]["systemStatus"]
     assert status["lastHeartbeatAt"] == result["data"]["heartbeat"]["receivedAt"]
@@ -64,7 +76,11 @@ def test_heartbeat_purges_expired_codes_and_is_safe_to_repeat(gql):
 
     long_ago = timezone.now() - timedelta(days=2)
     VerificationCode.objects.create(
-        phone_digest="d", purpose="SIGN_IN", code_digest="c", created_at=long_ago, expires_at=long_ago
+        phone_digest="d",
+        purpose="SIGN_IN",
+        code_digest="c",
+        created_at=long_ago,
+        expires_at=long_ago,
     )
     key = api_key("HEARTBEAT")
     assert tasks_of(gql(HEARTBEAT, as_=key))["verificationCodesPurged"] == 1
@@ -76,7 +92,9 @@ def test_heartbeat_relays_due_events_counts_dead_ones_and_purges_old_sent_ones(g
     with transaction.atomic():
         due = [emit(weighed(n)) for n in range(3)]
         old = emit(weighed(9))
-    OutboxEvent.objects.filter(id=old.id).update(status=SENT, sent_at=timezone.now() - timedelta(days=30))
+    OutboxEvent.objects.filter(id=old.id).update(
+        status=SENT, sent_at=timezone.now() - timedelta(days=30)
+    )
     make_dead(2)
 
     tasks = tasks_of(gql(HEARTBEAT, as_=api_key("HEARTBEAT")))
@@ -101,13 +119,15 @@ def test_only_a_heartbeat_key_may_beat(gql, caller, code):
     assert not Heartbeat.objects.exists()
 
 
-# --- systemStatus ----------------------------------------------------------------------------------
+# --- systemStatus ---------------------------------------------------------------------------------
 
 
 def test_staff_see_the_state_of_the_outbox(gql):
     with transaction.atomic():
         rows = [emit(weighed(n)) for n in range(4)]
-    OutboxEvent.objects.filter(id=rows[0].id).update(created_at=timezone.now() - timedelta(minutes=10))
+    OutboxEvent.objects.filter(id=rows[0].id).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
     OutboxEvent.objects.filter(id=rows[1].id).update(attempts=2, last_error="InternalFailure")
     OutboxEvent.objects.filter(id=rows[2].id).update(status=SENT)
     make_dead(1)
@@ -126,14 +146,18 @@ def test_with_nothing_pending_there_is_no_oldest_age(gql):
 
 @pytest.mark.parametrize(
     "caller,code",
-    [(lambda: None, "UNAUTHENTICATED"), (make_driver, "FORBIDDEN"), (lambda: api_key("HEARTBEAT"), "FORBIDDEN")],
+    [
+        (lambda: None, "UNAUTHENTICATED"),
+        (make_driver, "FORBIDDEN"),
+        (lambda: api_key("HEARTBEAT"), "FORBIDDEN"),
+    ],
 )
 def test_only_staff_see_the_system_status(gql, caller, code):
     result = gql(STATUS, as_=caller(), expect_errors=True)
     assert result.error_codes == [code] and result["data"] is None
 
 
-# --- redriveEvents ---------------------------------------------------------------------------------
+# --- redriveEvents --------------------------------------------------------------------------------
 
 
 def test_staff_redrive_every_dead_event_and_the_relay_delivers_them(gql, recording_bus):
@@ -145,12 +169,16 @@ def test_staff_redrive_every_dead_event_and_the_relay_delivers_them(gql, recordi
     assert set(OutboxEvent.objects.values_list("status", "attempts")) == {(PENDING, 0)}
     drain()
     assert OutboxEvent.objects.filter(status=SENT).count() == 3
-    assert sorted(r["event"]["detail"]["eventId"] for r in recording_bus) == sorted(str(r.event_id) for r in dead)
+    assert sorted(r["event"]["detail"]["eventId"] for r in recording_bus) == sorted(
+        str(r.event_id) for r in dead
+    )
 
 
 def test_staff_redrive_the_dead_events_they_name(gql):
     dead = make_dead(3)
-    payload = gql(REDRIVE, {"ids": [str(dead[1].event_id)]}, as_=make_staff())["data"]["redriveEvents"]
+    payload = gql(REDRIVE, {"ids": [str(dead[1].event_id)]}, as_=make_staff())["data"][
+        "redriveEvents"
+    ]
     assert payload["redrivenCount"] == 1
     assert OutboxEvent.objects.get(id=dead[1].id).status == PENDING
     assert OutboxEvent.objects.filter(status=DEAD).count() == 2
@@ -177,10 +205,29 @@ def test_redriving_unknown_or_live_events_changes_nothing(gql, ids, field, code)
 
 @pytest.mark.parametrize(
     "caller,code",
-    [(lambda: None, "UNAUTHENTICATED"), (make_driver, "PERMISSION_DENIED"), (lambda: api_key("HEARTBEAT"), "PERMISSION_DENIED")],
+    [
+        (lambda: None, "UNAUTHENTICATED"),
+        (make_driver, "PERMISSION_DENIED"),
+        (lambda: api_key("HEARTBEAT"), "PERMISSION_DENIED"),
+    ],
 )
 def test_only_staff_may_redrive(gql, caller, code):
     make_dead(1)
     payload = gql(REDRIVE, as_=caller())["data"]["redriveEvents"]
     assert [e["code"] for e in payload["errors"]] == [code]
     assert OutboxEvent.objects.filter(status=DEAD).count() == 1
+
+
+def test_an_admin_redrives_dead_events_from_the_outbox_list(client):
+    from tests.factories import make_superuser
+
+    dead = make_dead(2)
+    client.force_login(make_superuser())
+    response = client.post(
+        "/admin/events/outboxevent/",
+        {"action": "redrive", "_selected_action": [dead[0].pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert OutboxEvent.objects.get(id=dead[0].id).status == PENDING
+    assert OutboxEvent.objects.get(id=dead[1].id).status == DEAD

@@ -32,7 +32,9 @@ PENDING, SENT, DEAD = OutboxEvent.Status.PENDING, OutboxEvent.Status.SENT, Outbo
 class RecordingBus:
     """A bus that keeps every batch it is given and fails the deliveries `fail` picks."""
 
-    def __init__(self, fail=lambda delivery, call: False, error="InternalFailure: try again", permanent=False):
+    def __init__(
+        self, fail=lambda delivery, call: False, error="InternalFailure: try again", permanent=False
+    ):
         self.fail = fail
         self.error = error
         self.permanent = permanent
@@ -42,7 +44,9 @@ class RecordingBus:
         self.calls.append(list(deliveries))
         call = len(self.calls)
         return [
-            DeliveryResult(ok=False, error=self.error, permanent=self.permanent) if self.fail(d, call) else DELIVERED
+            DeliveryResult(ok=False, error=self.error, permanent=self.permanent)
+            if self.fail(d, call)
+            else DELIVERED
             for d in deliveries
         ]
 
@@ -53,7 +57,9 @@ class RecordingBus:
 
 def make_all_due() -> None:
     """Time passes: every retry's backoff is over."""
-    OutboxEvent.objects.filter(status=PENDING).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    OutboxEvent.objects.filter(status=PENDING).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def test_emit_writes_the_envelope_with_camelcase_data_and_the_requests_correlation_id():
@@ -64,7 +70,11 @@ def test_emit_writes_the_envelope_with_camelcase_data_and_the_requests_correlati
     finally:
         correlation_id.reset(token)
     row.refresh_from_db()
-    assert (row.source, row.detail_type, row.status) == ("majestic.testing", "ParcelWeighed", PENDING)
+    assert (row.source, row.detail_type, row.status) == (
+        "majestic.testing",
+        "ParcelWeighed",
+        PENDING,
+    )
     assert row.detail["eventId"] == str(row.event_id)
     assert row.detail["correlationId"] == "req-123"
     assert row.detail["actor"] == {"type": "system"}
@@ -82,7 +92,10 @@ def test_emit_writes_the_envelope_with_camelcase_data_and_the_requests_correlati
 def test_events_emitted_outside_a_request_get_a_fresh_correlation_id():
     with transaction.atomic():
         first, second = emit(weighed(1)), emit(weighed(2))
-    assert first.detail["correlationId"] and first.detail["correlationId"] != second.detail["correlationId"]
+    assert (
+        first.detail["correlationId"]
+        and first.detail["correlationId"] != second.detail["correlationId"]
+    )
 
 
 def test_a_rolled_back_transaction_emits_nothing(recording_bus):
@@ -186,7 +199,9 @@ def test_a_row_is_dead_after_the_maximum_attempts(settings, gql):
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DEAD, 3)
     assert len(bus.calls) == 3
-    status = gql("{ systemStatus { failedEvents pendingEvents } }", as_=make_staff())["data"]["systemStatus"]
+    status = gql("{ systemStatus { failedEvents pendingEvents } }", as_=make_staff())["data"][
+        "systemStatus"
+    ]
     assert status == {"failedEvents": 1, "pendingEvents": 0}
 
 
@@ -224,9 +239,14 @@ def test_each_delivered_event_is_published_live_once(monkeypatch):
     make_all_due()
     drain(bus=bus)
     drain(bus=bus)
-    assert sorted(p["detail"]["eventId"] for p in published) == sorted(str(r.event_id) for r in rows)
+    assert sorted(p["detail"]["eventId"] for p in published) == sorted(
+        str(r.event_id) for r in rows
+    )
     assert published[0].keys() == {"source", "detailType", "detail"}
-    assert published[0]["source"] == "majestic.testing" and published[0]["detailType"] == "ParcelWeighed"
+    assert (
+        published[0]["source"] == "majestic.testing"
+        and published[0]["detailType"] == "ParcelWeighed"
+    )
 
 
 def test_two_relays_never_claim_the_same_rows():
@@ -272,7 +292,7 @@ def test_workers_skip_rows_another_worker_holds_locked():
     assert not set(claimed["slow"]) & set(claimed["fast"])
 
 
-# --- the local bus ---------------------------------------------------------------------------------
+# --- the local bus --------------------------------------------------------------------------------
 
 
 def test_the_local_bus_hands_handlers_an_eventbridge_event(recording_bus):
@@ -286,7 +306,17 @@ def test_the_local_bus_hands_handlers_an_eventbridge_event(recording_bus):
     (received,) = recording_bus
     event = received["event"]
     assert received["function"] == "RecordingFunction"
-    assert event.keys() >= {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
+    assert event.keys() >= {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
     assert (event["source"], event["detail-type"]) == ("majestic.testing", "ParcelWeighed")
     assert event["detail"] == row.detail
     assert event["detail"]["correlationId"] == "req-local-1"
@@ -307,7 +337,7 @@ def test_a_failing_target_makes_the_event_retry_until_it_recovers(recording_bus)
     assert [r["function"] for r in recording_bus] == ["RecordingFunction"] * 3
 
 
-# --- the in-process relay (embedded default) -------------------------------------------------------
+# --- the in-process relay (embedded default) ------------------------------------------------------
 
 
 @pytest.fixture
@@ -336,4 +366,6 @@ def test_the_in_process_relay_sends_the_backlog_at_start(in_process_relay, recor
     start_in_process_relay()
     assert wait_until_idle(10)
     assert OutboxEvent.objects.filter(status=SENT).count() == 3
-    assert sorted(r["event"]["detail"]["eventId"] for r in recording_bus) == sorted(str(r.event_id) for r in rows)
+    assert sorted(r["event"]["detail"]["eventId"] for r in recording_bus) == sorted(
+        str(r.event_id) for r in rows
+    )

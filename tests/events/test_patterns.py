@@ -84,8 +84,18 @@ def data_pattern(**conditions):
         ({"source": [{"anything-but": {"prefix": "aws."}}]}, True),
         ({"source": [{"anything-but": {"prefix": ["aws.", "majestic."]}}]}, False),
         (data_pattern(file=[{"anything-but": {"suffix": ".PNG"}}]), False),
-        (data_pattern(destinationCenterCode=[{"anything-but": {"equals-ignore-case": ["BOS-02"]}}]), False),
-        (data_pattern(destinationCenterCode=[{"anything-but": {"equals-ignore-case": "NYC-01"}}]), True),
+        (
+            data_pattern(
+                destinationCenterCode=[{"anything-but": {"equals-ignore-case": ["BOS-02"]}}]
+            ),
+            False,
+        ),
+        (
+            data_pattern(
+                destinationCenterCode=[{"anything-but": {"equals-ignore-case": "NYC-01"}}]
+            ),
+            True,
+        ),
         (data_pattern(file=[{"anything-but": {"wildcard": "reports/*"}}]), False),
         # anything-but over an array: matches when some element is not excluded
         (data_pattern(trackingNumbers=[{"anything-but": {"prefix": "MJ"}}]), True),
@@ -95,7 +105,10 @@ def data_pattern(**conditions):
         (data_pattern(itemCount=[{"numeric": [">", 3]}]), False),
         (data_pattern(weightKg=[{"numeric": ["=", 12.5]}]), True),
         (data_pattern(weightKg=[{"numeric": [">=", 12.6]}]), False),
-        (data_pattern(destinationCenterCode=[{"numeric": [">", 0]}]), False),  # strings are not numbers
+        (
+            data_pattern(destinationCenterCode=[{"numeric": [">", 0]}]),
+            False,
+        ),  # strings are not numbers
         (data_pattern(express=[{"numeric": ["=", 1]}]), False),  # nor booleans
         # exists
         (data_pattern(note=[{"exists": True}]), True),  # null is present
@@ -129,7 +142,9 @@ def data_pattern(**conditions):
         (
             {
                 "source": ["majestic.shipping"],
-                "detail": {"data": {"$or": [{"itemCount": [{"numeric": [">", 10]}]}, {"express": [True]}]}},
+                "detail": {
+                    "data": {"$or": [{"itemCount": [{"numeric": [">", 10]}]}, {"express": [True]}]}
+                },
             },
             True,
         ),
@@ -145,7 +160,9 @@ def test_pattern_matching(pattern, expected):
 
 
 def test_a_compiled_pattern_is_reusable_across_events():
-    pattern = EventPattern({"source": ["majestic.shipping"], "detail-type": ["TransportStarted", "TransportCompleted"]})
+    pattern = EventPattern(
+        {"source": ["majestic.shipping"], "detail-type": ["TransportStarted", "TransportCompleted"]}
+    )
     started = {**EVENT, "detail-type": "TransportStarted"}
     created = {**EVENT, "detail-type": "TransportCreated"}
     assert [pattern.matches(e) for e in (EVENT, started, created)] == [True, True, False]

@@ -18,7 +18,12 @@ TEMPLATE = Path(settings.BASE_DIR) / "infra" / "template.yaml"
 # Which events each function is for (ARCHITECTURE.md, "Functions").
 MEANT_FOR = {
     "DistributionFunction": {"TransportStarted", "TransportCompleted"},
-    "NotificationFunction": {"VerificationCodeRequested", "UserSignedUp", "TransportStarted", "TransportCompleted"},
+    "NotificationFunction": {
+        "VerificationCodeRequested",
+        "UserSignedUp",
+        "TransportStarted",
+        "TransportCompleted",
+    },
     "HeartbeatFunction": set(),
 }
 
@@ -88,7 +93,10 @@ def test_every_rule_is_on_the_custom_bus_with_a_retry_policy_and_a_dead_letter_q
 
 def test_heartbeat_runs_every_five_minutes(routing):
     (schedule,) = routing.schedule_rules()
-    assert (schedule.function.logical_id, schedule.schedule) == ("HeartbeatFunction", "rate(5 minutes)")
+    assert (schedule.function.logical_id, schedule.schedule) == (
+        "HeartbeatFunction",
+        "rate(5 minutes)",
+    )
 
 
 def test_functions_run_python_311_handlers_that_exist(routing):
@@ -120,7 +128,11 @@ def test_secrets_come_from_ssm_and_only_the_notification_function_may_decrypt():
             action
             for policy in resource["Properties"].get("Policies", [])
             for statement in policy.get("Statement", [])
-            for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+            for action in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            )
         }
         assert not any(a.endswith("*") for a in actions), name  # least privilege: no wildcards
         assert ("kms:Decrypt" in actions) == (name == "NotificationFunction"), name
@@ -128,14 +140,14 @@ def test_secrets_come_from_ssm_and_only_the_notification_function_may_decrypt():
 
 def test_a_template_with_an_invalid_pattern_is_refused(tmp_path):
     bad = tmp_path / "template.yaml"
-    bad.write_text(
-        TEMPLATE.read_text().replace("- TransportStarted\n", "- {prefix: 3}\n", 1)
-    )
+    bad.write_text(TEMPLATE.read_text().replace("- TransportStarted\n", "- {prefix: 3}\n", 1))
     with pytest.raises(TemplateError, match="TransportMovements: invalid event pattern"):
         read_routing(bad)
 
 
 def test_the_template_passes_cfn_lint():
     cfn_lint = Path(sys.executable).parent / "cfn-lint"  # a dev dependency, installed with the venv
-    result = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr

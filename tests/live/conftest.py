@@ -3,6 +3,7 @@ from tests.live.fixtures import (  # noqa: F401 - fixtures
     live_channel_prefix,
     live_database_url,
     server,
+    server_settles,
     staff,
     start_server,
 )

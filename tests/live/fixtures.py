@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -65,6 +66,23 @@ def server(
     server = LiveServer(live_database_url, log, CHANNEL_LAYER_PREFIX=live_channel_prefix).start()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def server_settles(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test on the shared server, wait until its connections are gone.
+
+    Closing is asynchronous; the next test counts subscriptions, so it must start from none.
+    """
+    yield
+    if "server" not in request.fixturenames:
+        return
+    shared: LiveServer = request.getfixturevalue("server")
+    for _ in range(150):
+        if shared.process is None or shared.live()["subscriptions"] == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"subscriptions left behind on the server: {shared.live()}")
 
 
 @pytest.fixture

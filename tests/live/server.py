@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,8 @@ def live_database(workdir: Path) -> Iterator[str]:
         import psycopg
 
         parsed = urlparse(base)
-        name = f"{parsed.path.strip('/') or 'majestic'}_live_{os.getpid()}"
+        # Unique per call: tests/live and tests/e2e each have one in the same test session.
+        name = f"{parsed.path.strip('/') or 'majestic'}_live_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         admin = urlunparse(parsed._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}"')

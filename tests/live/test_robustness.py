@@ -127,3 +127,18 @@ async def test_a_client_that_never_sends_connection_init_is_closed_with_4408(sta
     assert (await ws.wait_closed())[0] == 4408
     # and the server carries on
     assert await asyncio.wait_for(asyncio.to_thread(dedicated.live), 10)
+
+
+async def test_a_banned_users_subscriptions_end_with_4403(start_server):
+    dedicated = start_server(GRAPHQL_WS_REAUTHENTICATE_SECONDS="1")
+    superuser, staff = dedicated.make_user("superuser"), dedicated.make_user("staff")
+    ws = await GraphQLWebSocket.signed_in(dedicated.ws_url, f"Bearer {staff['token']}")
+    await subscribe_and_wait(dedicated, ws, "events")
+    banned = dedicated.graphql(
+        "mutation($uuid: UUID!) { banUser(uuid: $uuid) { errors { code } } }",
+        {"uuid": staff["uuid"]},
+        token=superuser["token"],
+    )
+    assert banned["data"]["banUser"]["errors"] == [], banned
+    assert await ws.wait_closed() == (4403, "Credentials no longer valid.")
+    await eventually(lambda: dedicated.live()["subscriptions"] == 0)

@@ -1,4 +1,4 @@
-"""Arrange helpers for shipping tests: centers, API keys, and shipping rows made through the services."""
+"""Arrange helpers for shipping tests: centers, API keys, and rows made through the services."""
 
 from __future__ import annotations
 

@@ -34,33 +34,40 @@ def rows() -> tuple[int, ...]:
             {"u": "12"},
         ),
         (
-            "mutation($u: UUID!) { assignDriver(transportUuid: $u, driverUuid: $u) { errors { code } } }",
+            "mutation($u: UUID!) { assignDriver(transportUuid: $u, "
+            "driverUuid: $u) { errors { code } } }",
             {"u": "'; DROP TABLE x; --"},
         ),
         (
-            'mutation($u: UUID!) { addBatchesToTransport(transportUuid: $u, aliases: ["A"]) { errors { code } } }',
+            "mutation($u: UUID!) { addBatchesToTransport(transportUuid: "
+            '$u, aliases: ["A"]) { errors { code } } }',
             {"u": ""},
         ),
         ('mutation { startTransport(transportUuid: "nope") { errors { code } } }', {}),
         (
-            'mutation($t: [String!]!) { addItemsToBatch(alias: "A", trackingNumbers: $t) { errors { code } } }',
+            'mutation($t: [String!]!) { addItemsToBatch(alias: "A", '
+            "trackingNumbers: $t) { errors { code } } }",
             {"t": [1, None]},
         ),
         (
-            'mutation { updateShippingItemStatus(trackingNumber: "X", status: TELEPORTED) { errors { code } } }',
+            'mutation { updateShippingItemStatus(trackingNumber: "X", '
+            "status: TELEPORTED) { errors { code } } }",
             {},
         ),
         (
-            'mutation($s: ShippingItemStatus!) { updateShippingItemStatus(trackingNumber: "X", status: $s) { errors { code } } }',
+            "mutation($s: ShippingItemStatus!) { "
+            'updateShippingItemStatus(trackingNumber: "X", status: $s) { errors { code } } }',
             {"s": "moving"},
         ),
         ("mutation { createShippingItem(input: {}) { errors { code } } }", {}),
         (
-            "mutation($i: CreateTransportInput!) { createTransport(input: $i) { errors { code } } }",
+            "mutation($i: CreateTransportInput!) { "
+            "createTransport(input: $i) { errors { code } } }",
             {"i": {"sourceCenterCode": "A"}},
         ),
         (
-            "mutation($i: CreateTransportInput!) { createTransport(input: $i) { errors { code } } }",
+            "mutation($i: CreateTransportInput!) { "
+            "createTransport(input: $i) { errors { code } } }",
             {
                 "i": {
                     "sourceCenterCode": "ABC001",
@@ -146,7 +153,8 @@ def test_huge_strings_are_refused_with_typed_errors(gql, staff, centers):
     before = rows()
     assert errors_of(
         gql(
-            "mutation($s: String!) { createShippingItem(input: { sku: $s }) { errors { field code } } }",
+            "mutation($s: String!) { createShippingItem(input: { "
+            "sku: $s }) { errors { field code } } }",
             {"s": huge},
             as_=staff,
         ),
@@ -154,14 +162,16 @@ def test_huge_strings_are_refused_with_typed_errors(gql, staff, centers):
     ) == [("sku", "INVALID_SKU")]
     assert errors_of(
         gql(
-            "mutation($s: String!) { createShippingBatch(input: { alias: $s }) { errors { field code } } }",
+            "mutation($s: String!) { createShippingBatch(input: { "
+            "alias: $s }) { errors { field code } } }",
             {"s": huge},
             as_=staff,
         ),
         "createShippingBatch",
     ) == [("alias", "INVALID_ALIAS")]
     result = gql(
-        "mutation($s: String!) { addItemsToBatch(alias: $s, trackingNumbers: [$s]) { errors { field code message } } }",
+        "mutation($s: String!) { addItemsToBatch(alias: $s, "
+        "trackingNumbers: [$s]) { errors { field code message } } }",
         {"s": huge},
         as_=staff,
     )

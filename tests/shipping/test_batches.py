@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 CREATE = """
 mutation($input: CreateShippingBatchInput) {
-  createShippingBatch(input: $input) { shippingBatch { alias completed itemCount } errors { field message code } }
+  createShippingBatch(input: $input) { shippingBatch { alias completed itemCount } errors {
+    field message code } }
 }
 """
 ADD = """

@@ -18,8 +18,14 @@ from tests.shipping.factories import emitted, make_batch, make_center, make_item
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 
-START = "mutation($u: UUID!) { startTransport(transportUuid: $u) { transport { status } errors { code } } }"
-COMPLETE = "mutation($u: UUID!) { completeTransport(transportUuid: $u) { transport { status } errors { code } } }"
+START = (
+    "mutation($u: UUID!) { startTransport(transportUuid: $u) { "
+    "transport { status } errors { code } } }"
+)
+COMPLETE = (
+    "mutation($u: UUID!) { completeTransport(transportUuid: $u) "
+    "{ transport { status } errors { code } } }"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +42,8 @@ def wait_until_another_backend_waits_for_a_lock(limit_seconds: float = 10.0) -> 
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                "= 'Lock' AND datname = current_database()"
             )
             if cursor.fetchone()[0] > 0:
                 return
@@ -121,7 +128,10 @@ def test_one_item_raced_into_two_batches_lands_in_one(staff):
     item = make_items(1)[0]
     make_batch("LEFT")
     make_batch("RIGHT")
-    query = "mutation($a: String!, $t: [String!]!) { addItemsToBatch(alias: $a, trackingNumbers: $t) { errors { code } } }"
+    query = (
+        "mutation($a: String!, $t: [String!]!) { addItemsToBatch(alias: "
+        "$a, trackingNumbers: $t) { errors { code } } }"
+    )
     auth = bearer(staff)
     results = race(
         [
@@ -143,7 +153,10 @@ def test_one_item_raced_into_two_batches_lands_in_one(staff):
 def test_adding_items_while_the_transport_leaves_never_strands_them(staff, driver, ready_transport):
     """Either the items make the trip (and are in the departure event) or they are refused."""
     late = make_items(2)
-    query = 'mutation($t: [String!]!) { addItemsToBatch(alias: "AB-1", trackingNumbers: $t) { errors { code } } }'
+    query = (
+        'mutation($t: [String!]!) { addItemsToBatch(alias: "AB-1", '
+        "trackingNumbers: $t) { errors { code } } }"
+    )
     auth = bearer(staff)
     results = race(
         [

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 CREATE = """
 mutation($sku: String!) {
-  createShippingItem(input: { sku: $sku }) { shippingItem { trackingNumber sku status } errors { field message code } }
+  createShippingItem(input: { sku: $sku }) { shippingItem { trackingNumber sku status } errors
+    { field message code } }
 }
 """
 SET_STATUS = """

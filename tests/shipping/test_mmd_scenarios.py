@@ -1,4 +1,23 @@
-"""GraphQL twins of MMD's shipping scenarios (mmd-domain.md 10.5-10.7, #24-34)."""
+"""GraphQL twins of MMD's shipping scenarios (mmd-domain.md 10.5-10.7, #24-34).
+
+MMD's shipping defects (section 14) are checked where their behaviour lives:
+11 (start/complete repeatable, batches after arrival): test_transports `..._happens_once`,
+   `test_a_started_or_arrived_transport_takes_no_batches`;
+12 (driver dropped, stale start answer, no driver API or checks): #33 below,
+   test_transports `test_only_an_active_driver_can_be_assigned`, `..._at_creation_...`;
+13 (center codes unchecked, same source and destination is a 500): test_transports
+   `test_unknown_centers_...`, `test_same_source_and_destination_...`;
+14 (item lifecycle): test_items (status machine), test_transports `test_arrival_completes_...`,
+   test_batches `test_an_item_sits_in_at_most_one_open_batch`, test_transports
+   `test_a_batch_is_never_moved_silently_to_another_transport`;
+15 (500s on writes, wrong codes): test_bad_input, test_admin `test_history_cannot_be_deleted...`,
+   the one BATCH_COMPLETED / ITEM_NOT_FOUND codes in test_batches;
+16 (bulk adds): test_batches `test_one_bad_tracking_number_writes_nothing`, `..._emits_nothing`,
+   `test_ten_thousand_tracking_numbers_...`, test_transports `test_batches_join_all_or_nothing`;
+17 (keys and lists): test_items `test_tracking_numbers_are_dated_in_utc_and_random`,
+   `..._collision_is_retried...`, test_batches `test_an_alias_collision_is_retried`, test_queries
+   (default order, page cap, cursors).
+"""
 
 from __future__ import annotations
 
@@ -92,12 +111,14 @@ mutation Assign($uuid: UUID!, $driver: UUID!) {
 """
 START = """
 mutation Start($uuid: UUID!) {
-  startTransport(transportUuid: $uuid) { transport { uuid status departedAt } errors { field message code } }
+  startTransport(transportUuid: $uuid) { transport { uuid status departedAt } errors { field
+    message code } }
 }
 """
 COMPLETE = """
 mutation Complete($uuid: UUID!) {
-  completeTransport(transportUuid: $uuid) { transport { uuid status arrivedAt } errors { field message code } }
+  completeTransport(transportUuid: $uuid) { transport { uuid status arrivedAt } errors { field
+    message code } }
 }
 """
 

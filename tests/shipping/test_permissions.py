@@ -120,7 +120,8 @@ def mutation_cases(world: dict[str, Any], driver: Any) -> dict[str, tuple[str, d
             {},
         ),
         "updateShippingItemStatus": (
-            "mutation($tn: String!) { updateShippingItemStatus(trackingNumber: $tn, status: LOST) { errors { code } } }",
+            "mutation($tn: String!) { "
+            "updateShippingItemStatus(trackingNumber: $tn, status: LOST) { errors { code } } }",
             {"tn": world["item"].tracking_number},
         ),
         "createShippingBatch": (
@@ -128,20 +129,24 @@ def mutation_cases(world: dict[str, Any], driver: Any) -> dict[str, tuple[str, d
             {},
         ),
         "addItemsToBatch": (
-            'mutation($tn: String!) { addItemsToBatch(alias: "LOOSE", trackingNumbers: [$tn]) { errors { code } } }',
+            'mutation($tn: String!) { addItemsToBatch(alias: "LOOSE", '
+            "trackingNumbers: [$tn]) { errors { code } } }",
             {"tn": world["item"].tracking_number},
         ),
         "createTransport": (
-            'mutation { createTransport(input: { sourceCenterCode: "ABC002", destinationCenterCode: "ABC001" }) '
+            "mutation { createTransport(input: { sourceCenterCode: "
+            '"ABC002", destinationCenterCode: "ABC001" }) '
             "{ errors { code } } }",
             {},
         ),
         "addBatchesToTransport": (
-            'mutation($u: UUID!) { addBatchesToTransport(transportUuid: $u, aliases: ["LOOSE"]) { errors { code } } }',
+            "mutation($u: UUID!) { addBatchesToTransport(transportUuid: "
+            '$u, aliases: ["LOOSE"]) { errors { code } } }',
             {"u": str(world["own"].uuid)},
         ),
         "assignDriver": (
-            "mutation($u: UUID!, $d: UUID!) { assignDriver(transportUuid: $u, driverUuid: $d) { errors { code } } }",
+            "mutation($u: UUID!, $d: UUID!) { assignDriver(transportUuid: "
+            "$u, driverUuid: $d) { errors { code } } }",
             {"u": str(world["other"].uuid), "d": str(driver.uuid)},
         ),
     }
@@ -174,8 +179,14 @@ def test_staff_only_mutations(gql, world, driver, caller, request, name):
         assert snapshot() == before
 
 
-START = "mutation($u: UUID!) { startTransport(transportUuid: $u) { transport { status } errors { code } } }"
-COMPLETE = "mutation($u: UUID!) { completeTransport(transportUuid: $u) { transport { status } errors { code } } }"
+START = (
+    "mutation($u: UUID!) { startTransport(transportUuid: $u) { "
+    "transport { status } errors { code } } }"
+)
+COMPLETE = (
+    "mutation($u: UUID!) { completeTransport(transportUuid: $u) "
+    "{ transport { status } errors { code } } }"
+)
 
 
 @pytest.mark.parametrize("caller", CALLERS, indirect=True)

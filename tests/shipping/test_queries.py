@@ -23,7 +23,8 @@ query Items($filter: ShippingItemFilter, $order: ShippingItemOrder, $first: Int,
 }
 """
 BATCHES = """
-query Batches($filter: ShippingBatchFilter, $order: ShippingBatchOrder, $first: Int, $after: String) {
+query Batches($filter: ShippingBatchFilter, $order: ShippingBatchOrder, $first: Int, $after:
+  String) {
   shippingBatches(filter: $filter, order: $order, first: $first, after: $after) {
     totalCount pageInfo { endCursor } edges { node { alias completed } }
   }
@@ -142,7 +143,8 @@ def test_a_cursor_from_another_list_is_a_coded_error(gql, staff, centers):
 def test_a_cursor_from_a_nested_list_is_a_coded_error(gql, staff):
     batch = make_batch(items=make_items(3))
     nested = gql(
-        "query($a: String!) { shippingBatch(alias: $a) { items(first: 1) { pageInfo { endCursor } } } }",
+        "query($a: String!) { shippingBatch(alias: $a) { "
+        "items(first: 1) { pageInfo { endCursor } } } }",
         {"a": batch.alias},
         as_=staff,
     )

@@ -163,3 +163,8 @@ def test_the_plan_respects_transport_capacity():
         b for b in plan.item_batch if b is not None and plan.batch_transport[b] is not None
     ]
     assert len(on_transport) <= 100
+
+
+def test_the_plan_bounds_batches_per_transport():
+    plan = seed_demo.make_plan(10, 50, 2, drivers=2, capacity=100, batch_capacity=5)
+    assert max(plan.batch_transport.count(t) for t in (0, 1)) == 5

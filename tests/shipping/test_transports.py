@@ -30,7 +30,8 @@ pytestmark = pytest.mark.django_db
 CREATE = """
 mutation($input: CreateTransportInput!) {
   createTransport(input: $input) {
-    transport { uuid status sourceCenterCode destinationCenterCode driver { uuid } } errors { field message code }
+    transport { uuid status sourceCenterCode destinationCenterCode driver { uuid } } errors {
+      field message code }
   }
 }
 """
@@ -43,14 +44,17 @@ mutation($uuid: UUID!, $aliases: [String!]!) {
 """
 ASSIGN = """
 mutation($uuid: UUID!, $driver: UUID!) {
-  assignDriver(transportUuid: $uuid, driverUuid: $driver) { transport { driverUuid } errors { field message code } }
+  assignDriver(transportUuid: $uuid, driverUuid: $driver) { transport { driverUuid } errors {
+    field message code } }
 }
 """
 START = """
-mutation($uuid: UUID!) { startTransport(transportUuid: $uuid) { transport { status departedAt } errors { field message code } } }
+mutation($uuid: UUID!) { startTransport(transportUuid: $uuid) { transport { status departedAt
+  } errors { field message code } } }
 """
 COMPLETE = """
-mutation($uuid: UUID!) { completeTransport(transportUuid: $uuid) { transport { status arrivedAt } errors { field message code } } }
+mutation($uuid: UUID!) { completeTransport(transportUuid: $uuid) { transport { status
+  arrivedAt } errors { field message code } } }
 """
 
 
@@ -213,7 +217,8 @@ def test_a_transport_carries_at_most_one_event_of_items(gql, staff, centers, mon
     # ...and items added later to a batch already on it count too.
     extra = make_items(2)
     refused = gql(
-        "mutation($a: String!, $t: [String!]!) { addItemsToBatch(alias: $a, trackingNumbers: $t) { errors { field code } } }",
+        "mutation($a: String!, $t: [String!]!) { addItemsToBatch(alias: $a, "
+        "trackingNumbers: $t) { errors { field code } } }",
         {"a": "AB-1", "t": [i.tracking_number for i in extra]},
         as_=staff,
     )
@@ -312,7 +317,7 @@ def test_start_refuses_a_driver_who_stopped_being_one(gql, staff, centers, drive
 
 def test_start_needs_both_centers_known(gql, staff, centers, driver):
     transport = make_transport(driver=driver, batches=[make_batch()])
-    # Rows written around the services (an import, a restored backup) are checked again at departure.
+    # Rows written around the services (an import, a restore) are checked again at departure.
     Transport.objects.filter(pk=transport.pk).update(destination_center_code="GONE01")
     assert errors_of(gql(START, {"uuid": str(transport.uuid)}, as_=staff), "startTransport") == [
         (None, "UNKNOWN_CENTER")
@@ -406,7 +411,43 @@ def test_items_can_start_a_new_batch_only_after_their_old_one_closed(gql, staff,
     item = make_items(1)[0]
     make_transport(driver=driver, batches=[make_batch("FIRST", items=[item])], started=True)
     make_batch("SECOND")
-    add = 'mutation($t: [String!]!) { addItemsToBatch(alias: "SECOND", trackingNumbers: $t) { errors { code } } }'
+    add = (
+        'mutation($t: [String!]!) { addItemsToBatch(alias: "SECOND", '
+        "trackingNumbers: $t) { errors { code } } }"
+    )
     assert gql(add, {"t": [item.tracking_number]}, as_=staff)["data"]["addItemsToBatch"][
         "errors"
     ] == [{"code": "ITEM_IN_OPEN_BATCH"}]
+
+
+def test_a_transport_carries_at_most_a_thousand_batches(gql, staff, centers, monkeypatch):
+    monkeypatch.setattr(services, "MAX_BATCHES_PER_TRANSPORT", 2)
+    transport = make_transport(batches=[make_batch("AB-1")])
+    make_batch("AB-2")
+    make_batch("AB-3")
+    result = gql(ADD, {"uuid": str(transport.uuid), "aliases": ["AB-2", "AB-3"]}, as_=staff)
+    assert errors_of(result, "addBatchesToTransport") == [("aliases", "CAPACITY_EXCEEDED")]
+    assert transport.batches.count() == 1
+
+
+def test_a_full_transport_still_fits_in_its_events(staff, centers, driver):
+    """The largest load a transport may carry departs and arrives within EventBridge's limits."""
+    from modules.shipping.models import new_tracking_number
+
+    load = services.MAX_ITEMS_PER_TRANSPORT
+    ShippingItem.objects.bulk_create(
+        [ShippingItem(tracking_number=new_tracking_number(), sku="BULK") for _ in range(load)]
+    )
+    numbers = list(ShippingItem.objects.values_list("tracking_number", flat=True))
+    batches = []
+    for start in range(0, load, services.MAX_VALUES_PER_CALL):
+        batch = services.shipping_batch_create()
+        services.shipping_batch_add_items(
+            alias=batch.alias,
+            tracking_numbers=numbers[start : start + services.MAX_VALUES_PER_CALL],
+        )
+        batches.append(batch)
+    transport = make_transport(driver=driver, batches=batches, arrived=True)
+    assert transport.status == TransportStatus.ARRIVED
+    assert len(emitted("TransportStarted")[0]["tracking_numbers"]) == load
+    assert len(emitted("TransportCompleted")[0]["tracking_numbers"]) == load

@@ -1,8 +1,9 @@
-"""`manage.py seed_demo [--items N --batches N --transports N]`: demo data for `make run` and benchmarks.
+"""`manage.py seed_demo [--items N --batches N --transports N]`: demo data for `make run`.
 
-An orchestration command: it creates users through the user module (drivers with `api.register_user`;
-the password-holding demo staff account with Django's documented `create_user` on the user model,
-since the user API registers people by phone number only), centers through distribution's
+An orchestration command: it creates users through the user module (drivers with
+`api.register_user`; the password-holding demo staff account with Django's documented
+`create_user` on the user model, since the user API registers people by phone number only),
+centers through distribution's
 `api.seed_demo_centers`, and shipping data in every state.
 
 Idempotent: demo rows are recognisable (SKUs and batch aliases start with `DEMO-`, transports run
@@ -79,12 +80,23 @@ class Plan:
     loose_status: dict[int, str] = field(default_factory=dict)
 
 
-def make_plan(items: int, batches: int, transports: int, *, drivers: int, capacity: int) -> Plan:
+def make_plan(
+    items: int,
+    batches: int,
+    transports: int,
+    *,
+    drivers: int,
+    capacity: int,
+    batch_capacity: int = services.MAX_BATCHES_PER_TRANSPORT,
+) -> Plan:
+    """Spread the counts over every state while keeping each transport within its limits."""
     on_transport = (
         min(batches, max(transports, round(batches * ON_TRANSPORT_SHARE))) if transports else 0
     )
+    # Batch k rides transport k % transports while that transport has room.
     batch_transport: list[int | None] = [
-        k % transports if k < on_transport else None for k in range(batches)
+        k % transports if k < on_transport and k // transports < batch_capacity else None
+        for k in range(batches)
     ]
     loaded = {t for t in batch_transport if t is not None}
     cycle = [STATE_CYCLE[k % len(STATE_CYCLE)] for k in range(transports)]
@@ -279,7 +291,7 @@ class Command(BaseCommand):
                 if plan.transport_states[t] == TransportStatus.ARRIVED:
                     services.transport_complete(transport_uuid=transport.uuid)
 
-    # --- large seeds: rows in bulk -----------------------------------------------------------------
+    # --- large seeds: rows in bulk ---------------------------------------------------------------
 
     def bulk_seed(
         self, plan: Plan, *, centers: Sequence[str], drivers: Sequence[uuid.UUID], verbosity: int
@@ -410,7 +422,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def insert_items(rows: list[ShippingItem]) -> list[ShippingItem]:
-        """Insert a chunk with fresh tracking numbers; a (vanishingly rare) clash redraws the chunk."""
+        """Insert a chunk with fresh tracking numbers; a (vanishingly rare) clash redraws them."""
         for _attempt in range(5):
             numbers = set()
             while len(numbers) < len(rows):
@@ -446,7 +458,8 @@ class Command(BaseCommand):
         codes = ",".join(f"{phone}:{code}" for phone, _name, code in DEMO_DRIVERS)
         lines = [
             "Demo data ready (development only).",
-            f"  Staff:   username {DEMO_STAFF_USERNAME}  password {DEMO_STAFF_PASSWORD}  (signInWithPassword)",
+            f"  Staff:   username {DEMO_STAFF_USERNAME}  password {DEMO_STAFF_PASSWORD}"
+            "  (signInWithPassword)",
             *(
                 f"  Driver:  {name}  phone {phone}  code {code}  (signInWithCode)"
                 for phone, name, code in DEMO_DRIVERS
@@ -456,7 +469,8 @@ class Command(BaseCommand):
             f"  Centers: {', '.join(centers)}",
             f"  Items:   {items.count()} ({', '.join(f'{s} {n}' for s, n in by_item.items())})",
             f"  Batches: {ShippingBatch.objects.filter(alias__startswith=DEMO_PREFIX).count()}",
-            f"  Transports: {transports.count()} ({', '.join(f'{s} {n}' for s, n in by_transport.items())})",
+            f"  Transports: {transports.count()} "
+            f"({', '.join(f'{s} {n}' for s, n in by_transport.items())})",
         ]
         self.stdout.write("\n".join(lines))
 

@@ -1,0 +1,3 @@
+from bench.graphql_vs_rest.run import main
+
+main()

@@ -1,0 +1,204 @@
+"""Live subscriptions: N websocket subscribers, 100 events, on one uvicorn process.
+
+`python -m bench.subscriptions_bench` (also run by `make bench`). Prints figures only, per N:
+delivery latency p50/p99 (from the moment the relay would publish to the moment a client has the
+message), events/s delivered (messages to all clients per second), server memory per connection,
+and the largest N held without errors (no failed connection, dropped event or missing message).
+
+The server is `tests.live.app` (the real app plus a test-only publish endpoint that calls
+events.fanout.publish from a worker thread, exactly as the relay does), on a throwaway SQLite
+database and the in-memory channel layer (`make run`'s set-up). Clients run in this process, on
+the same 2-core machine, so the figures include their share of the CPU.
+
+Environment: BENCH_WS_STEPS (default "100,250,500,1000,1500,2000"), BENCH_WS_EVENTS (100),
+BENCH_WS_COMPRESSION (1: clients accept permessage-deflate, like browsers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.live.client import GraphQLWebSocket
+from tests.live.server import LiveServer, live_database
+
+STEPS = [int(n) for n in os.environ.get("BENCH_WS_STEPS", "100,250,500,1000,1500,2000").split(",")]
+EVENTS = int(os.environ.get("BENCH_WS_EVENTS", "100"))
+COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION", "1") == "1"
+SUBSCRIPTION = 'subscription { domainEvents(detailTypes: ["Bench"]) { eventId detail } }'
+OPEN_AT_ONCE = 50
+RECEIVE_TIMEOUT = 60.0
+
+
+@dataclass
+class Round:
+    subscribers: int
+    connect_errors: int = 0
+    receive_errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    first_publish: float = 0.0
+    last_receive: float = 0.0
+    memory_per_connection_kib: float = 0.0
+
+    @property
+    def delivered(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.connect_errors
+            and not self.receive_errors
+            and self.delivered == self.subscribers * EVENTS
+        )
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def open_subscriber(
+    server: LiveServer, authorization: str, gate: asyncio.Semaphore
+) -> GraphQLWebSocket:
+    async with gate:
+        ws = await GraphQLWebSocket.signed_in(
+            server.ws_url,
+            authorization,
+            compression="deflate" if COMPRESSION else None,
+            ping_interval=None,
+            max_queue=None,
+        )
+        await ws.subscribe("bench", SUBSCRIPTION)
+        return ws
+
+
+async def receive_all(ws: GraphQLWebSocket, result: Round) -> None:
+    for _ in range(EVENTS):
+        try:
+            raw = await asyncio.wait_for(ws.connection.recv(), RECEIVE_TIMEOUT)
+        except Exception:  # timeout or closed: counted, the round then fails
+            result.receive_errors += 1
+            return
+        now = time.time()
+        message = json.loads(raw)
+        payload = message.get("payload") or {}
+        if message.get("type") != "next" or payload.get("errors"):
+            result.receive_errors += 1  # e.g. EVENTS_DROPPED: this client fell behind
+            continue
+        sent_at = payload["data"]["domainEvents"]["detail"]["data"]["sentAt"]
+        result.latencies.append(now - sent_at)
+        result.last_receive = max(result.last_receive, now)
+
+
+async def wait_for_subscriptions(server: LiveServer, count: int, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (await asyncio.to_thread(server.live))["subscriptions"] == count:
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def run_round(server: LiveServer, authorization: str, subscribers: int) -> Round:
+    result = Round(subscribers)
+    before = rss_kib(server.pid)
+    gate = asyncio.Semaphore(OPEN_AT_ONCE)
+    opened = await asyncio.gather(
+        *(open_subscriber(server, authorization, gate) for _ in range(subscribers)),
+        return_exceptions=True,
+    )
+    sockets = [ws for ws in opened if isinstance(ws, GraphQLWebSocket)]
+    result.connect_errors = subscribers - len(sockets)
+    if not await wait_for_subscriptions(server, len(sockets)):
+        result.connect_errors += 1
+    result.memory_per_connection_kib = (rss_kib(server.pid) - before) / max(1, len(sockets))
+
+    readers = [asyncio.create_task(receive_all(ws, result)) for ws in sockets]
+    result.first_publish = time.time()
+    # Published one by one from a server thread, as the relay does; the call returns when all went.
+    payload = {"count": EVENTS, "detailType": "Bench", "padding": 200}
+    await asyncio.to_thread(
+        httpx.post, f"{server.url}/test-only/publish", json=payload, timeout=600
+    )
+    await asyncio.gather(*readers)
+
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    await wait_for_subscriptions(server, 0)
+    return result
+
+
+def report(result: Round) -> None:
+    if result.latencies:
+        ordered = sorted(result.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        elapsed = max(result.last_receive - result.first_publish, 1e-9)
+        rate = result.delivered / elapsed
+    else:
+        p50 = p99 = rate = float("nan")
+    print(
+        f"  N={result.subscribers:>5}"
+        f"  delivered {result.delivered:>7}/{result.subscribers * EVENTS:<7}"
+        f"  p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  {rate:9.0f} events/s"
+        f"  {result.memory_per_connection_kib:6.1f} KiB/conn"
+        f"  errors: connect {result.connect_errors}, receive {result.receive_errors}"
+        f"  {'ok' if result.ok else 'FAILED'}",
+        flush=True,
+    )
+
+
+async def bench(server: LiveServer) -> None:
+    authorization = f"Bearer {server.make_user('staff')['token']}"
+    held = 0
+    for subscribers in STEPS:
+        started = time.perf_counter()
+        try:
+            result = await run_round(server, authorization, subscribers)
+        except Exception as exc:  # a round that breaks the server or the harness is a failed round
+            elapsed = time.perf_counter() - started
+            print(f"  N={subscribers:>5}  FAILED after {elapsed:.0f} s: {exc!r}")
+            break
+        report(result)
+        if not result.ok:
+            break
+        held = subscribers
+    print(f"  largest N held without errors: {held} (goal 1,000; steps {STEPS})")
+
+
+def main() -> None:
+    # One file descriptor per connection on each side: lift the soft limit for both processes.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print(
+        f"{EVENTS} events to N subscribers of domainEvents on one uvicorn process (in-memory"
+        f" layer, SQLite; compression {'on' if COMPRESSION else 'off'}; {os.cpu_count()} cores)"
+    )
+    os.environ.pop("DATABASE_URL", None)  # a throwaway SQLite database, whatever the shell says
+    os.environ.pop("REDIS_URL", None)
+    with tempfile.TemporaryDirectory() as workdir, live_database(Path(workdir)) as url:
+        server = LiveServer(
+            url,
+            Path(workdir) / "server.log",
+            GRAPHQL_WS_REAUTHENTICATE_SECONDS="3600",
+        ).start()
+        try:
+            asyncio.run(bench(server))
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

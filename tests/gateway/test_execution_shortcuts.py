@@ -1,0 +1,172 @@
+"""The execution shortcuts (schema/execution.py) change how fast answers come, never the answers.
+
+Each document runs twice over the same rows, once as usual and once inside `ordinary_execution()`,
+and the two JSON bodies must be identical: columns, nested pages with their cursors and pageInfo,
+loader-backed fields, nulls, and what each caller may see.
+"""
+
+from __future__ import annotations
+
+import json
+
+import django_filters
+import pytest
+from graphql import GraphQLError, Undefined
+from strawberry.extensions.validation_cache import _get_validate_cache
+
+from modules.shipping import services
+from modules.shipping.models import ShippingItem
+from schema.execution import COLUMN, column_value, ordinary_execution
+from schema.filters import apply_filters
+from schema.http import encode_json
+from schema.root import schema
+from tests.conftest import bearer, call_graphql
+from tests.factories import make_driver, make_staff
+from tests.shipping.factories import make_batch, make_center, make_items, make_transport
+
+pytestmark = pytest.mark.django_db
+
+TRANSPORTS = """
+{ transports(first: 10) { pageInfo { hasNextPage endCursor } edges { cursor node {
+    uuid status sourceCenterCode sourceCenter { name } destinationCenter { centerCode name }
+    driver { fullName } batchCount
+    batches(first: 1) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node {
+        alias completed itemCount
+        items(first: 2) { edges { cursor node {
+          trackingNumber sku status currentCenter { name }
+        } } }
+    } } }
+} } } }
+"""
+
+ITEMS = """
+{ shippingItems(first: 10, order: {field: TRACKING_NUMBER, direction: ASC}) { edges { node {
+    trackingNumber status currentCenterCode completedAt currentCenter { name }
+    batches { pageInfo { hasNextPage } edges { node { alias transport { status } } } }
+    onlyTheCount: batches { pageInfo { hasNextPage } }
+} } } }
+"""
+
+BATCHES = """
+{ shippingBatches(last: 2) { edges { node { alias items(last: 1) { edges { node { sku } } } } } } }
+"""
+
+CENTERS = """
+{ distributionCenters(first: 5) { edges { node { centerCode name inventoryCount
+    inventory(first: 3) { edges { node { trackingNumber } } } } } } }
+"""
+
+
+@pytest.fixture
+def network():
+    """Transports in three states (one without a driver); an item in no batch at all."""
+    for code in ("ABC001", "ABC002", "ABC003"):
+        make_center(code, f"Zürich {code}")
+    first, second = make_driver(full_name="Ada Driver"), make_driver(full_name="Bo Driver")
+    items = make_items(8)
+    make_transport(
+        "ABC001", "ABC002", driver=first, batches=[make_batch(items=items[:3])], arrived=True
+    )
+    make_transport(
+        "ABC002",
+        "ABC003",
+        driver=second,
+        batches=[make_batch(items=items[3:5]), make_batch(items=[items[5]])],
+        started=True,
+    )
+    make_transport("ABC003", "ABC001", batches=[make_batch(items=[items[6]])])
+    return {"drivers": (first, second)}
+
+
+def both_ways(client, query: str, authorization: str) -> tuple[dict, dict]:
+    fast = call_graphql(client, query, authorization=authorization)
+    with ordinary_execution():
+        ordinary = call_graphql(client, query, authorization=authorization)
+    return fast, ordinary
+
+
+@pytest.mark.parametrize(
+    "query",
+    [TRANSPORTS, ITEMS, BATCHES, CENTERS],
+    ids=["transports", "items", "batches", "centers"],
+)
+def test_staff_get_the_same_answers_either_way(client, network, query):
+    fast, ordinary = both_ways(client, query, bearer(make_staff()))
+    assert "errors" not in fast, fast["errors"]
+    assert json.dumps(fast, sort_keys=True) == json.dumps(ordinary, sort_keys=True)
+
+
+def test_a_driver_gets_the_same_answers_and_only_their_own_transports(client, network):
+    first, _ = network["drivers"]
+    fast, ordinary = both_ways(client, TRANSPORTS, bearer(first))
+    assert fast == ordinary
+    transports = [edge["node"] for edge in fast["data"]["transports"]["edges"]]
+    assert [t["driver"]["fullName"] for t in transports] == ["Ada Driver"]
+    nested = transports[0]["batches"]["edges"][0]["node"]["items"]["edges"]
+    assert len(nested) == 2
+    assert transports[0]["batches"]["pageInfo"]["hasNextPage"] is False
+
+
+def test_a_nested_page_reports_more_rows_and_usable_cursors(client, network):
+    fast = call_graphql(client, TRANSPORTS, authorization=bearer(make_staff()))
+    in_transit = next(
+        edge["node"]
+        for edge in fast["data"]["transports"]["edges"]
+        if edge["node"]["status"] == "IN_TRANSIT"
+    )
+    batches = in_transit["batches"]
+    assert batches["pageInfo"]["hasNextPage"] is True  # two batches, first: 1
+    assert batches["pageInfo"]["endCursor"] == batches["edges"][0]["cursor"]
+
+
+def test_a_field_with_its_own_permission_still_refuses(client, network):
+    """`inventory` is staff only: a driver reading centers gets FORBIDDEN, shortcuts or not."""
+    first, _ = network["drivers"]
+    result = call_graphql(client, CENTERS, authorization=bearer(first))
+    assert "FORBIDDEN" in result.error_codes
+    with ordinary_execution():
+        assert call_graphql(client, CENTERS, authorization=bearer(first)) == result
+
+
+def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
+    services.shipping_item_create(sku="SKU-9")
+    column = schema._schema.type_map["ShippingItem"].fields["trackingNumber"].extensions[COLUMN]
+    loaded = ShippingItem.objects.get()
+    deferred = ShippingItem.objects.only("id").get()
+    assert column_value(column, loaded) == loaded.tracking_number
+    assert column_value(column, deferred) is Undefined  # loaded the ordinary way, as before
+
+
+def test_columns_with_a_resolver_or_a_permission_are_not_shortcut():
+    fields = schema._schema.type_map["DistributionCenter"].fields
+    assert COLUMN in fields["name"].extensions
+    assert COLUMN not in fields["inventoryCount"].extensions  # resolver, and Require(Staff)
+
+
+def test_a_repeated_document_is_validated_once(client):
+    cache = _get_validate_cache(512)
+    call_graphql(client, "{ shippingItemsRepeat: __typename }")
+    hits = cache.cache_info().hits
+    call_graphql(client, "{ shippingItemsRepeat: __typename }")
+    assert cache.cache_info().hits == hits + 1
+
+
+def test_responses_keep_non_ascii_text_and_huge_numbers():
+    assert json.loads(encode_json({"name": "Zürich Süd"})) == {"name": "Zürich Süd"}
+    assert json.loads(encode_json({"big": 2**70})) == {"big": 2**70}  # beyond orjson: json's turn
+
+
+def test_a_filterset_that_acts_without_input_still_runs():
+    """apply_filters skips an idle FilterSet, but not one with a required filter."""
+
+    class NeedsSku(django_filters.FilterSet):
+        sku = django_filters.CharFilter(required=True)
+
+        class Meta:
+            model = ShippingItem
+            fields: list[str] = []
+
+    with pytest.raises(GraphQLError) as refused:
+        apply_filters(ShippingItem.objects.all(), NeedsSku)
+    assert refused.value.extensions["code"] == "BAD_USER_INPUT"
