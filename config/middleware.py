@@ -16,7 +16,7 @@ correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
 
 
 def new_correlation_id(candidate: str | None = None) -> str:
-    """The caller's id when it is well formed, else a fresh one (never trust header junk in logs)."""
+    """The caller's id when well formed, else a fresh one (header junk never reaches logs)."""
     if candidate and _VALID.match(candidate):
         return candidate
     return uuid.uuid4().hex

@@ -44,7 +44,9 @@ IS_PRODUCTION = DJANGO_ENV == "production"
 INSECURE_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY", INSECURE_SECRET_KEY)
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
-ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -132,7 +134,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # Room for bursts: the live hub drains its channel at once, but the relay can publish faster.
     CHANNEL_LAYERS = {
@@ -179,7 +183,9 @@ STRAWBERRY_DJANGO = {
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", "") or SECRET_KEY
 JWT_ISSUER = env_str("JWT_ISSUER", "majestic")
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 15 * 60))
-REFRESH_TOKEN_LIFETIME = timedelta(seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600))
+REFRESH_TOKEN_LIFETIME = timedelta(
+    seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600)
+)
 VERIFICATION_CODE_TTL = timedelta(minutes=3)
 VERIFICATION_CODE_MAX_ATTEMPTS = 5
 VERIFICATION_CODE_DAILY_LIMIT = env_int("VERIFICATION_CODE_DAILY_LIMIT", 5)
@@ -195,7 +201,13 @@ BANNED_PHONE_DIGEST_KEY = env_str("BANNED_PHONE_DIGEST_KEY", "") or SECRET_KEY
 # "+15550000001:123456,+15550000002:654321": fixed codes that send nothing (never in production).
 AUTH_TEST_PHONE_NUMBERS = env_str("AUTH_TEST_PHONE_NUMBERS", "")
 # Shows verification codes in the server console until a notifier exists (development only).
-AUTH_PRINT_VERIFICATION_CODES = env_bool("AUTH_PRINT_VERIFICATION_CODES", DJANGO_ENV == "development")
+AUTH_PRINT_VERIFICATION_CODES = env_bool(
+    "AUTH_PRINT_VERIFICATION_CODES", DJANGO_ENV == "development"
+)
+
+# --- shipping ---
+# Items still CREATED or MOVING after this many days are reported by the heartbeat.
+SHIPPING_STALE_ITEM_DAYS = env_int("SHIPPING_STALE_ITEM_DAYS", 14)
 
 # --- events --------------------------------------------------------------------------------------
 EVENTS_SOURCE_PREFIX = env_str("EVENTS_SOURCE_PREFIX", "majestic")
@@ -247,7 +259,11 @@ LOGGING = {
         "plain": {"format": "%(levelname)s %(asctime)s [%(correlation_id)s] %(name)s %(message)s"}
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["correlation"],
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -271,7 +287,10 @@ def insecure_production_settings() -> list[str]:
     if AUTH_PRINT_VERIFICATION_CODES:
         problems.append("AUTH_PRINT_VERIFICATION_CODES is on (codes would reach the logs)")
     if not EVENTS_SEALING_KEY and not EVENTS_SEALING_KMS_KEY:
-        problems.append("EVENTS_SEALING_KEY and EVENTS_SEALING_KMS_KEY are empty (verification codes need a sealing key)")
+        problems.append(
+            "EVENTS_SEALING_KEY and EVENTS_SEALING_KMS_KEY are empty"
+            " (verification codes need a sealing key)"
+        )
     if "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS contains '*'")
     return problems

@@ -81,12 +81,19 @@ def errors_from_exception(exc: Exception, error_class: type) -> list[Any]:
                 for error in field_errors:
                     message = error.message % error.params if error.params else error.message
                     errors.append(
-                        _error(error_class, error.code or ErrorCode.INVALID, str(message), _camel(field_name))
+                        _error(
+                            error_class,
+                            error.code or ErrorCode.INVALID,
+                            str(message),
+                            _camel(field_name),
+                        )
                     )
         else:
             for error in exc.error_list:
                 message = error.message % error.params if error.params else error.message
-                errors.append(_error(error_class, error.code or ErrorCode.INVALID, str(message), None))
+                errors.append(
+                    _error(error_class, error.code or ErrorCode.INVALID, str(message), None)
+                )
         return errors
     if isinstance(exc, PermissionDenied):
         return [_error(error_class, ErrorCode.PERMISSION_DENIED, str(exc) or "Not allowed.", None)]
@@ -102,11 +109,15 @@ def _camel(name: str) -> str | None:
     return head + "".join(part.title() for part in rest)
 
 
-def payload_with_error(payload_class: type, code: str, message: str, field: str | None = None) -> Any:
+def payload_with_error(
+    payload_class: type, code: str, message: str, field: str | None = None
+) -> Any:
     return payload_class(errors=[_error(error_class_of(payload_class), code, message, field)])
 
 
-def mutate(payload_class: type, action: Callable[[], Any], *, result_field: str | None = None) -> Any:
+def mutate(
+    payload_class: type, action: Callable[[], Any], *, result_field: str | None = None
+) -> Any:
     """Run a service call and wrap its result, or its expected failure, in `payload_class`.
 
     `action` returns the changed object (stored in the payload's one result field, or in
@@ -119,14 +130,18 @@ def mutate(payload_class: type, action: Callable[[], Any], *, result_field: str 
     except IntegrityError as exc:
         # A race lost against a unique constraint; the transaction was rolled back.
         logger.warning("Integrity error in %s: %s", payload_class.__name__, exc.__class__.__name__)
-        return payload_with_error(payload_class, ErrorCode.INVALID, "Conflicting change; try again.")
+        return payload_with_error(
+            payload_class, ErrorCode.INVALID, "Conflicting change; try again."
+        )
     if isinstance(result, dict):
         return payload_class(**result, errors=[])
     if result is None:
         return payload_class(errors=[])
     if result_field is None:
         names = [
-            f.python_name for f in payload_class.__strawberry_definition__.fields if f.python_name != "errors"
+            f.python_name
+            for f in payload_class.__strawberry_definition__.fields
+            if f.python_name != "errors"
         ]
         assert len(names) == 1, f"{payload_class.__name__}: pass result_field"
         result_field = names[0]

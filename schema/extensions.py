@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
@@ -17,7 +18,7 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Masks unexpected errors (already logged with their stack) and tags them INTERNAL_SERVER_ERROR."""
+    """Masks unexpected errors (logged with their stack already); code INTERNAL_SERVER_ERROR."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
@@ -29,7 +30,9 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 # Messages of Strawberry's MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter.
-_LIMIT_MESSAGES = re.compile(r"more than \d+ tokens|exceeds maximum operation depth|aliases found\. Allowed")
+_LIMIT_MESSAGES = re.compile(
+    r"more than \d+ tokens|exceeds maximum operation depth|aliases found\. Allowed"
+)
 
 
 def tag_error_codes(errors: list[GraphQLError]) -> None:

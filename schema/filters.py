@@ -47,7 +47,12 @@ def _constant_name(param: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", param.lstrip("-")).upper()
 
 
-def filter_input(filterset_class: type[django_filters.FilterSet], name: str, *, types: dict[str, Any] | None = None) -> type:
+def filter_input(
+    filterset_class: type[django_filters.FilterSet],
+    name: str,
+    *,
+    types: dict[str, Any] | None = None,
+) -> type:
     """A Strawberry input named `name` with one optional field per filter of `filterset_class`."""
     overrides = types or {}
     annotations: dict[str, Any] = {}
@@ -99,7 +104,7 @@ def _acts_without_input(filterset_class: type[django_filters.FilterSet]) -> bool
 def apply_filters(
     queryset: QuerySet,
     filterset_class: type[django_filters.FilterSet],
-    filter: Any = None,  # noqa: A002 - the GraphQL argument's name
+    filter: Any = None,
     order: Any = None,
     *,
     request: Any = None,
@@ -112,7 +117,11 @@ def apply_filters(
             if value is None:
                 continue
             flt = filterset_class.base_filters[field_name]
-            data[field_name] = ",".join(_as_data(value)) if isinstance(flt, django_filters.BaseInFilter) else _as_data(value)
+            data[field_name] = (
+                ",".join(_as_data(value))
+                if isinstance(flt, django_filters.BaseInFilter)
+                else _as_data(value)
+            )
     if order is not None:
         sign = "-" if order.direction == OrderDirection.DESC else ""
         data["order"] = sign + order.field.value
@@ -121,7 +130,8 @@ def apply_filters(
         if not filterset.is_valid():
             details = {key: [str(m) for m in errors] for key, errors in filterset.errors.items()}
             raise GraphQLError(
-                "Invalid filter or order: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in details.items()),
+                "Invalid filter or order: "
+                + "; ".join(f"{k}: {' '.join(v)}" for k, v in details.items()),
                 extensions={"code": "BAD_USER_INPUT", "fields": details},
             )
         filtered = filterset.qs
@@ -129,7 +139,11 @@ def apply_filters(
         # No input: every filter would be skipped, so the FilterSet (a form, deep copies of its
         # filters: about a millisecond) would only hand the queryset back.
         filtered = queryset
-    ordering = list(filtered.query.order_by) or list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+    ordering = (
+        list(filtered.query.order_by)
+        or list(queryset.query.order_by)
+        or list(queryset.model._meta.ordering)
+    )
     last = ordering[-1] if ordering else "-pk"
     tiebreak = "-pk" if str(last).startswith("-") else "pk"
     if not any(str(o).lstrip("-") in ("pk", "id") for o in ordering):

@@ -11,15 +11,14 @@ import json
 from typing import Any
 
 import orjson
-
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from events.envelope import current_actor
@@ -62,14 +61,18 @@ class GraphQLHTTPView(View):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in ("GET", "POST"):
-            response = self._error_response(JSON, 405, "GraphQL accepts GET and POST only.", "METHOD_NOT_ALLOWED")
+            response = self._error_response(
+                JSON, 405, "GraphQL accepts GET and POST only.", "METHOD_NOT_ALLOWED"
+            )
             response["Allow"] = "GET, POST"
             return response
         if request.method == "GET" and self._wants_graphiql(request):
             return render(request, "graphql/graphiql.html", {"endpoint": request.path})
         media_type = response_media_type(request)
         if media_type is None:
-            return self._error_response(JSON, 406, f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.", "NOT_ACCEPTABLE")
+            return self._error_response(
+                JSON, 406, f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.", "NOT_ACCEPTABLE"
+            )
         try:
             params = self._params(request)
         except _RequestError as exc:
@@ -95,7 +98,9 @@ class GraphQLHTTPView(View):
 
     @staticmethod
     def _wants_graphiql(request: HttpRequest) -> bool:
-        return "query" not in request.GET and "text/html" in _media_types(request.headers.get("Accept", ""))
+        return "query" not in request.GET and "text/html" in _media_types(
+            request.headers.get("Accept", "")
+        )
 
     def _params(self, request: HttpRequest) -> dict[str, Any]:
         if request.method == "GET":
@@ -106,14 +111,20 @@ class GraphQLHTTPView(View):
         else:
             content_type = request.content_type.lower()
             if content_type not in (JSON, GRAPHQL_RESPONSE_JSON):
-                raise _RequestError(415, f"Send the request body as {JSON}.", "UNSUPPORTED_MEDIA_TYPE")
+                raise _RequestError(
+                    415, f"Send the request body as {JSON}.", "UNSUPPORTED_MEDIA_TYPE"
+                )
             try:
                 body = request.body
             except RequestDataTooBig as exc:
-                raise _RequestError(413, "The request body is too large.", "REQUEST_TOO_LARGE") from exc
+                raise _RequestError(
+                    413, "The request body is too large.", "REQUEST_TOO_LARGE"
+                ) from exc
             data = self._json(body)
         if not isinstance(data, dict):
-            raise _RequestError(400, "The request body must be a JSON object (batching is not supported).")
+            raise _RequestError(
+                400, "The request body must be a JSON object (batching is not supported)."
+            )
         if not isinstance(data.get("query"), str) or not data["query"].strip():
             raise _RequestError(400, "`query` must be a non-empty string.")
         for key in ("variables", "extensions"):
@@ -130,7 +141,9 @@ class GraphQLHTTPView(View):
         except (ValueError, UnicodeDecodeError) as exc:
             raise _RequestError(400, "The request is not valid JSON.") from exc
 
-    def _execute(self, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context) -> HttpResponse:
+    def _execute(
+        self, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context
+    ) -> HttpResponse:
         from schema.root import schema
 
         loaders_token = loaders.start_request()
@@ -139,8 +152,19 @@ class GraphQLHTTPView(View):
         finally:
             loaders.end_request(loaders_token)
 
-    def _run(self, schema: Any, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context) -> HttpResponse:
-        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+    def _run(
+        self,
+        schema: Any,
+        request: HttpRequest,
+        media_type: str,
+        params: dict[str, Any],
+        context: Context,
+    ) -> HttpResponse:
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
         try:
             result = schema.execute_sync(
                 params["query"],
@@ -152,14 +176,25 @@ class GraphQLHTTPView(View):
             )
         except InvalidOperationTypeError as exc:
             status = 405 if request.method == "GET" else 400
-            response = self._error_response(media_type, status, exc.as_http_error_reason(request.method), "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST")
+            response = self._error_response(
+                media_type,
+                status,
+                exc.as_http_error_reason(request.method),
+                "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST",
+            )
             if status == 405:
                 response["Allow"] = "POST"
             return response
         except (CannotGetOperationTypeError, MissingQueryError) as exc:
-            return self._error_response(media_type, 400, str(exc) or "Cannot tell which operation to run.")
+            return self._error_response(
+                media_type, 400, str(exc) or "Cannot tell which operation to run."
+            )
         payload = process_result(result)
-        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(e.path is None for e in result.errors)
+        )
         status = 200
         if request_error:
             payload.pop("data", None)
@@ -175,7 +210,9 @@ class GraphQLHTTPView(View):
             content_type=f"{media_type}; charset=utf-8",
         )
 
-    def _error_response(self, media_type: str, status: int, message: str, code: str = "BAD_REQUEST") -> HttpResponse:
+    def _error_response(
+        self, media_type: str, status: int, message: str, code: str = "BAD_REQUEST"
+    ) -> HttpResponse:
         error = GraphQLError(message, extensions={"code": code}).formatted
         return self._response(media_type, status, {"errors": [error]})
 

@@ -8,8 +8,6 @@ the other subscriptions; they reuse `SystemStatus` and `system_status()` from he
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import uuid
 from datetime import datetime
@@ -22,6 +20,8 @@ from django.utils import timezone
 from events.relay import relay_pending_events
 from events.selectors import dead_event_count, outbox_status
 from events.services import dead_events_redrive, heartbeat_record, sent_events_purge
+from modules.auth import api as auth_api
+from modules.shipping import api as shipping_api
 from schema.errors import mutate
 from schema.permissions import ApiKey, Require, Staff
 
@@ -100,27 +100,18 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _module_api(dotted: str) -> Any:
-    """A module's api, or None while that module does not offer one."""
-    return importlib.import_module(dotted) if importlib.util.find_spec(dotted) is not None else None
-
-
 def housekeeping() -> dict[str, Any]:
     """Run every housekeeping task; each is safe to repeat. Returns the heartbeat payload fields."""
     received_at = timezone.now()
     tasks: dict[str, int] = {}
-    auth_api = _module_api("modules.auth.api")
-    if hasattr(auth_api, "purge_expired"):
-        for kind, count in auth_api.purge_expired().items():
-            tasks[f"{_camel(kind)}Purged"] = int(count)
+    for kind, count in auth_api.purge_expired().items():
+        tasks[f"{_camel(kind)}Purged"] = int(count)
     tasks["sentEventsPurged"] = sent_events_purge(now=received_at)
     tasks["dueEventsRedriven"] = relay_pending_events(
         max_rounds=1, claim_size=HEARTBEAT_RELAY_BATCH
     ).sent
     tasks["deadEvents"] = dead_event_count()
-    shipping_api = _module_api("modules.shipping.api")
-    if hasattr(shipping_api, "stale_items_report"):
-        tasks["staleItemsReported"] = int(shipping_api.stale_items_report())
+    tasks["staleItemsReported"] = shipping_api.stale_items_report()
     heartbeat_record(received_at=received_at, tasks=tasks)
     _announce_status()
     logger.info("Heartbeat housekeeping: %s", tasks)

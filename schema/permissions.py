@@ -12,7 +12,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
-from schema.errors import ErrorCode, payload_with_error, payload_class_of
+from schema.errors import ErrorCode, payload_class_of, payload_with_error
 
 
 class Permission:
@@ -108,7 +108,9 @@ class Require(FieldExtension):
         self.payload_class = payload_class_of(field.type)
 
     def _denied(self, principal: Any) -> Any:
-        code = ErrorCode.PERMISSION_DENIED if principal.is_authenticated else ErrorCode.UNAUTHENTICATED
+        code = (
+            ErrorCode.PERMISSION_DENIED if principal.is_authenticated else ErrorCode.UNAUTHENTICATED
+        )
         message = (
             f"Only {self.rule.description} may do this."
             if principal.is_authenticated

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.types import ExecutionContext
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -19,6 +18,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from modules.auth import schema as auth_schema
@@ -51,19 +51,24 @@ def merge_root(name: str, types: list[type]) -> type | None:
         for field in root_type.__strawberry_definition__.fields:
             if field.name in owners:
                 raise ImproperlyConfigured(
-                    f"{name}.{field.name} is defined by both {owners[field.name]} and {root_type.__module__}"
+                    f"{name}.{field.name} is defined by both {owners[field.name]}"
+                    f" and {root_type.__module__}"
                 )
             owners[field.name] = root_type.__module__
     return merge_types(name, tuple(types))
 
 
 def roots(attribute: str) -> list[type]:
-    return [getattr(m, attribute) for m in MODULE_SCHEMAS if getattr(m, attribute, None) is not None]
+    return [
+        getattr(m, attribute) for m in MODULE_SCHEMAS if getattr(m, attribute, None) is not None
+    ]
 
 
 class MajesticSchema(Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        # Client mistakes (syntax, validation, limits) are not server errors: keep them out of ERROR logs.
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Client mistakes (syntax, validation, limits) are not server errors: no ERROR logs.
         tag_error_codes(errors)
         for error in errors:
             if is_unexpected(error):

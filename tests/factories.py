@@ -8,7 +8,15 @@ from typing import Any
 _numbers = itertools.count(1)
 
 
-def make_user(*, type: str = "STAFF", is_staff: bool = False, is_superuser: bool = False, full_name: str = "", password: str | None = None, **extra: Any) -> Any:  # noqa: A002
+def make_user(
+    *,
+    type: str = "STAFF",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    full_name: str = "",
+    password: str | None = None,
+    **extra: Any,
+) -> Any:
     from modules.user.models import DriverProfile, StaffProfile, User
 
     n = next(_numbers)

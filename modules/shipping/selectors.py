@@ -7,8 +7,10 @@ batches and items on those transports; anybody else sees nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from modules.shipping.models import (
     BatchMembership,
@@ -66,4 +68,12 @@ def travelling_tracking_numbers(transport: Transport) -> list[str]:
         .exclude(status=ShippingItemStatus.LOST)
         .order_by("pk")
         .values_list("tracking_number", flat=True)
+    )
+
+
+def stale_items(*, older_than: timedelta, now: datetime | None = None) -> QuerySet[ShippingItem]:
+    """Items still CREATED or MOVING long after they were created: likely stuck or forgotten."""
+    cutoff = (now or timezone.now()) - older_than
+    return ShippingItem.objects.filter(
+        status__in=[ShippingItemStatus.CREATED, ShippingItemStatus.MOVING], created_at__lt=cutoff
     )

@@ -231,3 +231,17 @@ def test_an_admin_redrives_dead_events_from_the_outbox_list(client):
     assert response.status_code == 200
     assert OutboxEvent.objects.get(id=dead[0].id).status == PENDING
     assert OutboxEvent.objects.get(id=dead[1].id).status == DEAD
+
+
+def test_heartbeat_reports_items_stuck_in_created_or_moving(gql):
+    from modules.shipping.models import ShippingItem, ShippingItemStatus
+    from tests.shipping.factories import make_items
+
+    old, _fresh, done = make_items(3)
+    month_ago = timezone.now() - timedelta(days=30)
+    ShippingItem.objects.filter(pk__in=[old.pk, done.pk]).update(created_at=month_ago)
+    ShippingItem.objects.filter(pk=done.pk).update(status=ShippingItemStatus.LOST)
+
+    tasks = tasks_of(gql(HEARTBEAT, as_=api_key("HEARTBEAT")))
+
+    assert tasks["staleItemsReported"] == 1

@@ -15,7 +15,9 @@ def test_get_query_works(gql):
 
 def test_syntax_error_is_400_with_graphql_response_json(client):
     response = client.post(
-        "/graphql/", '{"query": "{ __typename"}', content_type="application/json",
+        "/graphql/",
+        '{"query": "{ __typename"}',
+        content_type="application/json",
         HTTP_ACCEPT="application/graphql-response+json",
     )
     assert response.status_code == 400

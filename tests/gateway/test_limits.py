@@ -35,3 +35,15 @@ def test_mutation_over_get_is_refused(gql):
     result = gql("mutation { __typename }", method="GET", expect_errors=True)
     assert result.status_code == 405
     assert result.error_codes == ["METHOD_NOT_ALLOWED"]
+
+
+def test_too_deep_query_is_refused_before_it_runs(gql, django_assert_num_queries):
+    inner = "items(first: 1) { edges { node { trackingNumber } } }"
+    batch = "batches(first: 1) { edges { node { " + inner + " } } }"
+    items = "items(first: 1) { edges { node { " + batch + " } } }"
+    batches = "batches(first: 1) { edges { node { " + items + " } } }"
+    query = "{ transports(first: 1) { edges { node { " + batches + " } } } }"
+    with django_assert_num_queries(0):
+        result = gql(query, expect_errors=True)
+    assert result.error_codes == ["QUERY_TOO_COMPLEX"]
+    assert "depth" in result["errors"][0]["message"]

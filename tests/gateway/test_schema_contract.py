@@ -26,7 +26,9 @@ def root_fields():
             yield root.__strawberry_definition__.name, field
 
 
-@pytest.mark.parametrize("root_name,field", list(root_fields()), ids=lambda v: getattr(v, "name", v))
+@pytest.mark.parametrize(
+    "root_name,field", list(root_fields()), ids=lambda v: getattr(v, "name", v)
+)
 def test_every_root_field_declares_a_permission(root_name, field):
     assert any(isinstance(ext, Require) for ext in field.extensions), (
         f"{root_name}.{field.name} has no Require(...) permission"

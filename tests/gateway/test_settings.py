@@ -8,7 +8,11 @@ from django.conf import settings
 
 
 def start_django(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUTH_", "SECRET_KEY", "DEBUG"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "AUTH_", "SECRET_KEY", "DEBUG"))
+    }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},

@@ -13,7 +13,7 @@ def current_sdl() -> str:
 class Command(BaseCommand):
     help = "Write the GraphQL SDL to schema.graphql (the committed public contract)."
 
-    def add_arguments(self, parser):  # noqa: ANN001
+    def add_arguments(self, parser):
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "schema.graphql"))
 
     def handle(self, *args: object, **options: object) -> None:
