@@ -5,6 +5,10 @@ input; `order_input(FilterSet, "ShippingItemOrder")` turns its `OrderingFilter` 
 `{ field: <Type>OrderField!, direction: OrderDirection }`. `apply_filters` runs the real FilterSet
 (so its validation and lookups are the ones used) and always ends the ordering with the primary key,
 which keeps cursor pagination stable.
+
+In a connection resolver, do not name the Python parameter `order`: strawberry-django claims any
+argument called `order` for its own ordering and fails on ours. Name it `sort` and expose it as
+`order`: `sort: Annotated[XOrder | None, strawberry.argument(name="order")] = None`.
 """
 
 from __future__ import annotations

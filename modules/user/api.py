@@ -187,3 +187,21 @@ def check_profile(*, full_name: str, date_of_birth: dt.date | None) -> None:
             errors.update(exc.error_dict)
     if errors:
         raise ValidationError(errors)
+
+
+def demo_staff_ensure(*, username: str, password: str, full_name: str) -> uuid.UUID:
+    """Create (or reset the password of) a staff account for demo data; development only."""
+    from modules.user.models import User, UserType
+
+    staff = User.objects.filter(username=username).first()
+    if staff is None:
+        staff = User.objects.create_user(
+            username=username, password=password, type=UserType.STAFF, is_staff=True
+        )
+        profile = staff.profile
+        profile.full_name = full_name
+        profile.save(update_fields=["full_name"])
+    elif not staff.check_password(password):
+        staff.set_password(password)  # keep the printed credentials true
+        staff.save(update_fields=["password"])
+    return staff.uuid

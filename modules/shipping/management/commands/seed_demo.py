@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
@@ -210,22 +209,9 @@ class Command(BaseCommand):
     # --- users -----------------------------------------------------------------------------------
 
     def ensure_staff(self) -> uuid.UUID:
-        user_model = get_user_model()
-        staff = user_model.objects.filter(username=DEMO_STAFF_USERNAME).first()
-        if staff is None:
-            staff = user_model.objects.create_user(
-                username=DEMO_STAFF_USERNAME,
-                password=DEMO_STAFF_PASSWORD,
-                type="STAFF",
-                is_staff=True,
-            )
-            profile = staff.profile
-            profile.full_name = "Demo Staff"
-            profile.save(update_fields=["full_name"])
-        elif not staff.check_password(DEMO_STAFF_PASSWORD):
-            staff.set_password(DEMO_STAFF_PASSWORD)  # keep the printed credentials true
-            staff.save(update_fields=["password"])
-        return staff.uuid
+        return user_api.demo_staff_ensure(
+            username=DEMO_STAFF_USERNAME, password=DEMO_STAFF_PASSWORD, full_name="Demo Staff"
+        )
 
     def ensure_drivers(self) -> list[uuid.UUID]:
         uuids = []
