@@ -1,6 +1,6 @@
 """Domain events: declared by modules, written to the outbox with the change, relayed after commit.
 
-    from events import Event, emit
+from events import Event, emit
 """
 
 from __future__ import annotations

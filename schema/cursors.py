@@ -20,6 +20,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
+from schema.input_text import NUL
+
 _SEPARATOR = "|"
 
 
@@ -29,13 +31,24 @@ def _encode(tag: str, cursor: str | None) -> str | None:
     return b64encode(f"{tag}{_SEPARATOR}{cursor}".encode()).decode()
 
 
-def _decode(tag: str, cursor: str) -> str:
+def _base64_text(value: str) -> str:
     try:
-        text = b64decode(cursor.encode(), validate=True).decode()
+        return b64decode(value.encode(), validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        text = ""
+        return ""
+
+
+def _holds_nul(cursor: str) -> bool:
+    """Whether the connection's own cursor (base64 of `<kind>:<JSON values>`) carries a NUL, raw
+    or as JSON's escape: PostgreSQL refuses to compare text holding one, and we never issue one."""
+    text = _base64_text(cursor)
+    return NUL in cursor or NUL in text or "\\u0000" in text
+
+
+def _decode(tag: str, cursor: str) -> str:
+    text = _base64_text(cursor)
     prefix = f"{tag}{_SEPARATOR}"
-    if not text.startswith(prefix):
+    if not text.startswith(prefix) or _holds_nul(text[len(prefix) :]):
         raise GraphQLError(
             "This cursor does not come from this list; page with the cursors this list returned.",
             extensions={"code": "BAD_USER_INPUT"},

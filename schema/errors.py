@@ -15,7 +15,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 
 logger = logging.getLogger(__name__)
@@ -133,6 +133,16 @@ def mutate(
         return payload_with_error(
             payload_class, ErrorCode.INVALID, "Conflicting change; try again."
         )
+    except DataError as exc:
+        # The database refused a value the checks let through (schema/input_text.py refuses NUL
+        # up front): the input's fault, not a bug. The message may quote the value: not logged.
+        logger.warning(
+            "Data error in %s: %s (SQLSTATE %s)",
+            payload_class.__name__,
+            exc.__class__.__name__,
+            getattr(exc.__cause__, "sqlstate", None) or "unknown",
+        )
+        return payload_with_error(payload_class, ErrorCode.INVALID, "Invalid value.")
     if isinstance(result, dict):
         return payload_class(**result, errors=[])
     if result is None:

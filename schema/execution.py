@@ -81,12 +81,18 @@ def ordinary_execution() -> Iterator[None]:
         _shortcuts.reset(token)
 
 
-# Key of GraphQLField.extensions holding a column field's `Column`.
+# Keys of GraphQLField.extensions holding a field's shortcut (schema/plans.py reads them too).
 COLUMN = "majestic.column"
+PREFETCHED_CONNECTION = "majestic.prefetched_connection"
+DIRECT_RESOLVER = "majestic.direct_resolver"
 
 # Schema extensions whose `resolve` hook ignores everything but querysets and managers, which a
 # column never returns. Any other extension with a `resolve` hook turns the shortcut off.
 COLUMN_BLIND_EXTENSIONS: tuple[type, ...] = (DjangoOptimizerExtension,)
+
+
+class Fallback(Exception):
+    """A shortcut met something it does not handle: complete this the ordinary way."""
 
 
 @dataclass(frozen=True)
@@ -171,17 +177,13 @@ class PrefetchedConnection:
             )
         return self.page(rows, strawberry_info, **arguments)
 
-    def page(
-        self, rows: Any, info: Any, *, first: int | None = None, last: int | None = None, **_: Any
-    ) -> Any:
-        """DjangoCursorConnection.resolve_connection for prefetched rows, less its per-call lookups:
-        the edge class is resolved once per schema, the selection looked at once per execution.
-        (`before`/`after` were applied when the rows were prefetched, as there.)"""
-        connection = self.connection_type
-        if not self._wants_edges(info):
-            return connection(
-                edges=[], total_count_qs=rows, page_info=PageInfo(None, None, False, False)
-            )
+    def window(
+        self, rows: Any, *, first: int | None = None, last: int | None = None, **_: Any
+    ) -> tuple[list[Any], bool, bool]:
+        """The page's rows in order, whether there are rows before them, and after them.
+
+        (`before`/`after` were applied when the rows were prefetched, with one row more than
+        asked for on the side that tells whether there is a next or previous page.)"""
         results = list(rows)
         has_previous_page = has_next_page = False
         if first is not None:
@@ -193,14 +195,25 @@ class PrefetchedConnection:
                 results = results[1:]
         if last is not None:
             has_previous_page = len(results) > last
-            results = results[:last]
+            results = results[:last][::-1]  # prefetched in reverse, to take the last rows
+        return results, has_previous_page, has_next_page
+
+    def page(self, rows: Any, info: Any, **arguments: Any) -> Any:
+        """DjangoCursorConnection.resolve_connection for prefetched rows, less its per-call lookups:
+        the edge class is resolved once per schema, the selection looked at once per execution."""
+        connection = self.connection_type
+        if not self._wants_edges(info):
+            return connection(
+                edges=[], total_count_qs=rows, page_info=PageInfo(None, None, False, False)
+            )
+        results, has_previous_page, has_next_page = self.window(rows, **arguments)
         ordering = get_queryset_config(rows).ordering_descriptors
         edges = [
             self.edge_type.resolve_edge(
                 connection.resolve_node(row, info=info),
                 cursor=OrderedCollectionCursor.from_model(row, ordering),
             )
-            for row in (reversed(results) if last is not None else results)
+            for row in results
         ]
         return connection(
             edges=edges,
@@ -290,6 +303,19 @@ class DirectResolver:
             return ordinary(source, info, **arguments)
         return result
 
+    def call_without_info(self, source: Any) -> Any:
+        """The value for schema/plans.py (only for resolvers that take no info)."""
+        kwargs = dict.fromkeys(self.pass_source_as, source)
+        resolver = self.definition.base_resolver
+        try:
+            result = resolver(source, **kwargs) if self.pass_self else resolver(**kwargs)
+        except Exception as error:  # the ordinary path reports it, with its path
+            raise Fallback from error
+        unusual = isinstance(result, BaseManager | QuerySet) or inspect.isawaitable(result)
+        if unusual or callable(result):
+            raise Fallback
+        return result
+
 
 def direct_resolver_of(
     graphql_type: GraphQLObjectType, field: Any, info_class: type
@@ -336,9 +362,12 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
                 connection := prefetched_connection_of(graphql_type, field, info_class)
             ) is not None:
                 field.resolve = partial(connection.resolve, field.resolve)
+                field.extensions = {**field.extensions, PREFETCHED_CONNECTION: connection}
                 counts["prefetched connections"] += 1
             elif (direct := direct_resolver_of(graphql_type, field, info_class)) is not None:
                 field.resolve = partial(direct.resolve, field.resolve)
+                if direct.info_parameter is None:
+                    field.extensions = {**field.extensions, DIRECT_RESOLVER: direct}
                 counts["direct resolvers"] += 1
     return counts
 
@@ -362,7 +391,7 @@ class ColumnExecution:
     """Mixin for a graphql-core execution context: column fields read from their rows."""
 
     @cached_property
-    def _columns_shortcut(self) -> bool:
+    def _shortcuts_apply(self) -> bool:
         manager = self.middleware_manager  # type: ignore[attr-defined]
         blind = manager is None or all(
             isinstance(m, COLUMN_BLIND_EXTENSIONS) for m in manager.middlewares
@@ -384,7 +413,7 @@ class ColumnExecution:
         path: Any,
         position_context: Any,
     ) -> Any:
-        if self._columns_shortcut:
+        if self._shortcuts_apply:
             field = parent_type.fields.get(field_details_list[0].node.name.value)
             column = field.extensions.get(COLUMN) if field is not None else None
             if column is not None:

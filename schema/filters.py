@@ -4,7 +4,9 @@
 input; `order_input(FilterSet, "ShippingItemOrder")` turns its `OrderingFilter` named `order` into
 `{ field: <Type>OrderField!, direction: OrderDirection }`. `apply_filters` runs the real FilterSet
 (so its validation and lookups are the ones used) and always ends the ordering with the primary key,
-which keeps cursor pagination stable.
+which keeps cursor pagination stable. A field that may be empty (NULL) sorts its empty rows last in
+both directions, on every database: the keyset cursors of strawberry-django page across them only
+when the NULL placement is stated in the query rather than left to the database's default.
 
 In a connection resolver, do not name the Python parameter `order`: strawberry-django claims any
 argument called `order` for its own ordering and fails on ours. Name it `sort` and expose it as
@@ -21,7 +23,9 @@ from typing import Any
 
 import django_filters
 import strawberry
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, Model, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from graphql import GraphQLError
 
 
@@ -105,6 +109,32 @@ def _acts_without_input(filterset_class: type[django_filters.FilterSet]) -> bool
     )
 
 
+def _may_be_null(model: type[Model], name: str) -> bool:
+    """Whether ordering by the field path `name` (`completed_at`, `transport__alias`) meets NULL."""
+    opts = model._meta
+    for part in name.split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return True  # an annotation or a transform: nothing says it is never NULL
+        if getattr(field, "null", True) or not field.concrete or field.many_to_many:
+            return True  # a reverse or many-to-many relation may join no row at all
+        if field.is_relation:
+            opts = field.related_model._meta
+    return False
+
+
+def _nulls_last(model: type[Model], term: Any) -> Any:
+    """`term` of an ordering, with NULLs stated last when its field may be empty."""
+    if not isinstance(term, str) or term == "?":
+        return term  # expressions state their own NULL placement
+    name = term.removeprefix("-")
+    if not _may_be_null(model, name):
+        # Left alone so an index on the column (NULLS FIRST when DESC) still serves the order.
+        return term
+    return F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)
+
+
 def apply_filters(
     queryset: QuerySet,
     filterset_class: type[django_filters.FilterSet],
@@ -152,4 +182,6 @@ def apply_filters(
     tiebreak = "-pk" if str(last).startswith("-") else "pk"
     if not any(str(o).lstrip("-") in ("pk", "id") for o in ordering):
         ordering.append(tiebreak)
-    return filtered.order_by(*ordering)
+    # Databases disagree on where NULLs go (PostgreSQL: last ascending, first descending;
+    # SQLite: the reverse), and the keyset cursors assume NULLs last unless told otherwise.
+    return filtered.order_by(*(_nulls_last(queryset.model, term) for term in ordering))

@@ -30,6 +30,8 @@ from schema import node as node_schema
 from schema import ops as ops_schema
 from schema.execution import ColumnExecution, apply_shortcuts
 from schema.extensions import MaskUnexpectedErrors, is_unexpected, logger, tag_error_codes
+from schema.input_text import NoNulInStringLiterals, NulCheckedExecution
+from schema.plans import PlannedExecution
 
 MODULE_SCHEMAS = (
     node_schema,
@@ -77,8 +79,11 @@ class MajesticSchema(Schema):
                 logger.info("GraphQL error: %s", error.message)
 
 
-class MajesticExecutionContext(ColumnExecution, live_schema.LiveExecutionContext):
-    """Subscription events run as schema/live.py says; columns read straight from their rows."""
+class MajesticExecutionContext(
+    NulCheckedExecution, PlannedExecution, ColumnExecution, live_schema.LiveExecutionContext
+):
+    """Subscription events run as schema/live.py says; selections with a plan complete by it,
+    columns read straight from their rows; variables holding NUL never reach a resolver."""
 
 
 @cache
@@ -107,7 +112,10 @@ def build_schema() -> Schema:
             lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
             lambda: AddValidationRules(
-                list(limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES))
+                [
+                    *limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES),
+                    NoNulInStringLiterals,
+                ]
             ),
             DjangoOptimizerExtension,
             *([] if settings.DEBUG else [MaskUnexpectedErrors]),

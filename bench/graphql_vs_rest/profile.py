@@ -1,6 +1,6 @@
 """In-process CPU cost per request of each variant, and where Strawberry's time goes.
 
-    python -m bench.graphql_vs_rest.profile [--query items|transports] [--cprofile]
+    python -m bench.graphql_vs_rest.profile [--query items|transports] [--cprofile [--sort tottime]]
 
 No server, no network: Django's test client calls each variant in turn, and the figure is the
 process's CPU time per request (the best of a few rounds), which stays readable on a busy machine
@@ -30,6 +30,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=0, help="per round (default: 40 for items)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="pstats order (e.g. tottime)")
+    parser.add_argument("--lines", type=int, default=40, help="functions to print")
+    parser.add_argument(
+        "--callers", nargs="*", default=[], help="also print who calls these functions"
+    )
     args = parser.parse_args()
     requests = args.requests or (40 if args.query == documents.ITEMS else 3)
     os.environ.update(
@@ -91,7 +96,10 @@ def main() -> None:
     if args.cprofile:
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [strawberry() for _ in range(requests)])
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
+        stats.print_stats(args.lines)
+        for function in args.callers:
+            stats.print_callers(function)
 
 
 if __name__ == "__main__":

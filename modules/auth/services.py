@@ -85,7 +85,16 @@ def principal_for_authorization(authorization: str) -> Principal:
     raise AuthenticationFailed("Unsupported Authorization scheme: use 'Bearer' or 'Api-Key'.")
 
 
+def _plausible_secret(value: str) -> bool:
+    """Tokens and keys we issue are printable ASCII. Anything else (a NUL, a control character, a
+    lone surrogate from a websocket's JSON) is no credential of ours, and could only fail later:
+    in PostgreSQL, which refuses NUL, or in an encoder."""
+    return value.isascii() and value.isprintable()
+
+
 def _principal_for_access_token(token: str) -> Principal:
+    if not _plausible_secret(token):
+        raise AuthenticationFailed("The access token is not valid.")
     try:
         claims = decode_access_token(token)
     except InvalidAccessToken as exc:
@@ -109,6 +118,8 @@ _UNKNOWN_KEY_DIGEST = secret_digest("unknown-api-key")
 
 
 def _principal_for_api_key(key: str) -> Principal:
+    if not _plausible_secret(key):
+        raise AuthenticationFailed("Unknown or revoked API key.")
     prefix, dot, _ = key.partition(".")
     api_key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first() if dot else None
     expected = api_key.key_digest if api_key is not None else _UNKNOWN_KEY_DIGEST

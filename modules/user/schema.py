@@ -16,6 +16,7 @@ from modules.user.errors import UserErrorCode
 from modules.user.filters import UserFilterSet
 from schema import loaders
 from schema.context import Info
+from schema.cursors import bind_cursors
 from schema.errors import mutate
 from schema.filters import apply_filters, filter_input, order_input
 from schema.permissions import Require, SignedIn, Staff, Superuser
@@ -135,6 +136,7 @@ class Query:
     def me(self, info: Info) -> User:
         return info.context.principal.user
 
+    @bind_cursors
     @strawberry_django.connection(
         DjangoCursorConnection[User],
         extensions=[Require(Staff)],

@@ -170,3 +170,111 @@ def test_a_filterset_that_acts_without_input_still_runs():
     with pytest.raises(GraphQLError) as refused:
         apply_filters(ShippingItem.objects.all(), NeedsSku)
     assert refused.value.extensions["code"] == "BAD_USER_INPUT"
+
+
+# Selection plans (schema/plans.py): the same answers, also where a plan must step aside.
+
+PLANNED_TRANSPORTS = """
+query Transports($batches: Int, $after: String) {
+  transports(first: 10) {
+    __typename
+    edges { cursor node {
+      ...Transport
+      from: sourceCenterCode
+      batches(first: $batches, after: $after) {
+        __typename
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+        edges { cursor node { alias __typename items { edges { node { ...Item } } } } __typename }
+      }
+      newest: batches(last: 1) { edges { cursor node { alias } } pageInfo { hasPreviousPage } }
+      countOnly: batches { pageInfo { hasNextPage } }
+    } }
+  }
+}
+fragment Transport on Transport { uuid status sourceCenter { name __typename } }
+fragment Item on ShippingItem { trackingNumber status currentCenter { name } }
+"""
+
+
+def planned_selections() -> set[str]:
+    """Types whose selection got a plan since the cache was last cleared."""
+    from schema.plans import _plans
+
+    return {type_name for (type_name, _), (_, plan) in _plans.items() if plan is not None}
+
+
+def in_transit(result: dict) -> dict:
+    return next(
+        edge["node"]
+        for edge in result["data"]["transports"]["edges"]
+        if edge["node"]["status"] == "IN_TRANSIT"
+    )
+
+
+def test_a_page_with_fragments_aliases_and_nested_pages_is_planned_and_answers_the_same(
+    client, network
+):
+    from schema.plans import _plans
+
+    _plans.clear()
+    staff = bearer(make_staff())
+    for variables in ({"batches": 1}, {"batches": 2}, {"batches": None}):
+        fast = call_graphql(client, PLANNED_TRANSPORTS, variables, authorization=staff)
+        with ordinary_execution():
+            ordinary = call_graphql(client, PLANNED_TRANSPORTS, variables, authorization=staff)
+        assert "errors" not in fast, fast["errors"]
+        assert fast == ordinary
+    assert "TransportCursorConnection" in planned_selections()
+    # The same document with other variables gets other pages: arguments are not part of a plan.
+    one, two = (
+        in_transit(call_graphql(client, PLANNED_TRANSPORTS, {"batches": n}, authorization=staff))
+        for n in (1, 2)
+    )
+    assert len(two["batches"]["edges"]) == 2 and two["batches"]["pageInfo"]["hasNextPage"] is False
+    assert len(one["batches"]["edges"]) == 1 and one["batches"]["pageInfo"]["hasNextPage"] is True
+    # ...and the first page's cursor opens the second, as on the ordinary path.
+    after = {"batches": 1, "after": one["batches"]["pageInfo"]["endCursor"]}
+    rest = call_graphql(client, PLANNED_TRANSPORTS, after, authorization=staff)
+    with ordinary_execution():
+        assert call_graphql(client, PLANNED_TRANSPORTS, after, authorization=staff) == rest
+    second = in_transit(rest)["batches"]
+    assert second["edges"][0]["node"]["alias"] == two["batches"]["edges"][1]["node"]["alias"]
+    assert second["pageInfo"]["hasNextPage"] is False
+    assert second["pageInfo"]["endCursor"] == second["edges"][-1]["cursor"]
+
+
+def test_a_selection_with_a_directive_is_left_to_the_ordinary_path(client, network):
+    query = """
+    query Items($withStatus: Boolean!) { shippingItems(first: 5) { edges { node {
+        trackingNumber status @include(if: $withStatus) currentCenter { name }
+    } } } }
+    """
+    staff = bearer(make_staff())
+    with_status = call_graphql(client, query, {"withStatus": True}, authorization=staff)
+    without = call_graphql(client, query, {"withStatus": False}, authorization=staff)
+    assert all("status" in e["node"] for e in with_status["data"]["shippingItems"]["edges"])
+    assert not any("status" in e["node"] for e in without["data"]["shippingItems"]["edges"])
+    with ordinary_execution():
+        assert call_graphql(client, query, {"withStatus": False}, authorization=staff) == without
+
+
+def test_an_error_inside_a_planned_page_is_reported_at_its_path_as_before(
+    client, network, monkeypatch
+):
+    """A resolver that fails makes the plan step aside: the error has the ordinary path."""
+    from schema import loaders
+
+    def broken(keys):
+        raise RuntimeError("the center lookup failed")
+
+    monkeypatch.setitem(loaders._fetchers, "distribution.center", broken)
+    query = "{ transports(first: 2) { edges { node { status sourceCenter { name } } } } }"
+    staff = bearer(make_staff())
+    fast = call_graphql(client, query, authorization=staff)
+    with ordinary_execution():
+        ordinary = call_graphql(client, query, authorization=staff)
+    assert fast == ordinary
+    assert fast.error_codes == ["INTERNAL_SERVER_ERROR"] * 2
+    assert [error["path"] for error in fast["errors"]] == [
+        ["transports", "edges", index, "node", "sourceCenter"] for index in (0, 1)
+    ]

@@ -10,6 +10,7 @@ from modules.auth.services import api_key_create
 from modules.user.models import User
 from modules.user.services import user_ban
 from tests.factories import make_driver, make_staff, make_user
+from tests.shipping.factories import make_items
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +131,20 @@ def test_cursor_from_another_ordering_is_a_coded_error_or_a_page(gql, people):
     )
     assert "INTERNAL_SERVER_ERROR" not in result.error_codes
     assert result.status_code == 200
+
+
+def test_a_cursor_from_another_list_is_refused_like_elsewhere(gql, people):
+    make_items(2)
+    # Ordered by creation time, its values (a time and a key) would fit users' default ordering.
+    items = gql(
+        "{ shippingItems(first: 1, order: {field: CREATED_AT}) { pageInfo { endCursor } } }",
+        as_=people["alice"],
+    )
+    cursor = items["data"]["shippingItems"]["pageInfo"]["endCursor"]
+    result = gql(USERS, {"first": 2, "after": cursor}, as_=people["alice"], expect_errors=True)
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert "does not come from this list" in result["errors"][0]["message"]
+    assert result["data"] is None
 
 
 def test_search_of_an_empty_string_filters_nothing(gql, people):

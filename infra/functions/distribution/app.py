@@ -15,6 +15,7 @@ from ..shared.gateway import Gateway
 FUNCTION = "distribution"
 SCOPES = ("DISTRIBUTION",)
 
+
 def _movement_mutation(field: str) -> str:
     return f"""
 mutation Movement($transportUuid: UUID!, $centerCode: String!, $trackingNumbers: [String!]!) {{
