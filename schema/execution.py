@@ -21,8 +21,10 @@ them as before; rows that were not prefetched take the ordinary path.
 Plain resolver fields (`item.currentCenter`: a loader lookup, no arguments, no extension) are
 called directly instead of through argument conversion and strawberry-django's wrapper.
 
-`apply_shortcuts(schema)` sets all three up once, when the schema is built; `ordinary_execution()`
-turns them off for a block of code (the tests compare both ways; the bench measures both).
+`apply_shortcuts(schema)` sets all three up once, when the schema is built, and records each in
+the field's extensions, where schema/plans.py finds them to complete whole selections without
+graphql-core's walk. `ordinary_execution()` turns shortcuts and plans off for a block of code (the
+tests compare both ways; the bench measures both).
 """
 
 from __future__ import annotations

@@ -20,13 +20,13 @@ with its path. Plans only read: resolving twice changes nothing but time.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
-    FieldNode,
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
@@ -56,6 +56,8 @@ from schema.execution import (
     PrefetchedConnection,
     column_value,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class PlanRun:
@@ -88,46 +90,50 @@ Complete = Callable[[Any, PlanRun], Any]  # (value, run) -> completed JSON-ready
 Step = Callable[[Any, PlanRun], Any]  # (parent object, run) -> the field's completed value
 
 
-# Plans by (type name, ids of the field nodes); each entry keeps its nodes alive, so no id is
-# reused while it is cached. None records a selection that has no plan.
-_plans: OrderedDict[tuple[str, tuple[int, ...]], tuple[tuple[FieldNode, ...], Any]] = OrderedDict()
-PLAN_CACHE_SIZE = 1024
+class OperationPlans:
+    """The plans of one parsed operation, and whether it may have any."""
 
-# Operations that use no directive (a directive can make the selection depend on variables).
-_plain_operations: OrderedDict[int, tuple[OperationDefinitionNode, bool]] = OrderedDict()
+    __slots__ = ("plain", "plans")
+
+    def __init__(self, plain: bool) -> None:
+        # A directive can make the selection depend on variables: then nothing is planned.
+        self.plain = plain
+        # By (type name, ids of the field nodes): the nodes belong to the operation, which
+        # outlives this entry, so no id is reused while it is here. None: no plan.
+        self.plans: dict[tuple[str, tuple[int, ...]], Any] = {}
+
+
+# Plans live exactly as long as their operation's parsed document (the parser cache keeps the
+# documents of repeated requests); nothing here keeps a document, or its text, alive.
+_operations: WeakKeyDictionary[OperationDefinitionNode, OperationPlans] = WeakKeyDictionary()
 
 
 def plan_for(
     executor: Any, object_type: GraphQLObjectType, field_details_list: Any
 ) -> Callable[[Any, PlanRun], dict[str, Any]] | None:
     """The compiled plan completing `object_type` for this selection, or None."""
-    nodes = tuple(details.node for details in field_details_list)
-    key = (object_type.name, tuple(map(id, nodes)))
-    cached = _plans.get(key)
-    if cached is not None:
-        return cached[1]
-    plan = None
-    if _operation_is_plain(executor) and not any(
-        details.fragment_variable_values for details in field_details_list
-    ):
-        plan = _compile_object(executor, object_type, field_details_list)
-    _plans[key] = (nodes, plan)
-    if len(_plans) > PLAN_CACHE_SIZE:
-        _plans.popitem(last=False)
-    return plan
-
-
-def _operation_is_plain(executor: Any) -> bool:
     operation = executor.operation
-    cached = _plain_operations.get(id(operation))
-    if cached is None or cached[0] is not operation:
+    known = _operations.get(operation)
+    if known is None:
         plain = not _has_directives(operation) and not any(
             _has_directives(fragment.definition) for fragment in executor.fragments.values()
         )
-        cached = _plain_operations[id(operation)] = (operation, plain)
-        if len(_plain_operations) > PLAN_CACHE_SIZE:
-            _plain_operations.popitem(last=False)
-    return cached[1]
+        known = _operations[operation] = OperationPlans(plain)
+    if not known.plain:
+        return None
+    key = (object_type.name, tuple(id(details.node) for details in field_details_list))
+    try:
+        return known.plans[key]
+    except KeyError:
+        pass
+    plan = None
+    if not any(details.fragment_variable_values for details in field_details_list):
+        try:
+            plan = _compile_object(executor, object_type, field_details_list)
+        except Exception:  # a plan is an optimisation: without one, the ordinary path answers
+            logger.warning("No plan for %s", object_type.name, exc_info=True)
+    known.plans[key] = plan
+    return plan
 
 
 def _has_directives(node: Any) -> bool:
@@ -243,8 +249,10 @@ def _compile_value(
         def complete_list(value: Any, run: PlanRun) -> Any:
             if value is None:
                 return None
-            if isinstance(value, Exception | str | bytes) or not isinstance(value, Iterable):
-                raise Fallback
+            if isinstance(value, Exception | str | bytes | Mapping) or not isinstance(
+                value, Iterable
+            ):
+                raise Fallback  # what graphql-core refuses (or reports) as a list
             return [item(entry, run) for entry in value]
 
         return complete_list
@@ -286,8 +294,6 @@ def _leaf_completion(leaf_type: GraphQLLeafType) -> Complete:
 
 
 # What a nested page's selection may ask for, by field name, when a plan builds it.
-CONNECTION_FIELDS = frozenset({"__typename", "edges", "pageInfo"})
-EDGE_FIELDS = frozenset({"__typename", "node", "cursor"})
 PAGE_INFO_FIELDS = frozenset(
     {"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
 )
@@ -300,6 +306,7 @@ def _named(value_type: Any) -> Any:
 
 
 def _subfields(executor: Any, object_type: Any, details_list: Any) -> list[tuple[str, str, Any]]:
+    """(response key, field name, field details) of a selection on `object_type`."""
     grouped_field_set, defer_usages, _ = executor.collect_subfields(object_type, details_list)
     if defer_usages:
         raise Fallback
@@ -307,6 +314,11 @@ def _subfields(executor: Any, object_type: Any, details_list: Any) -> list[tuple
         (response_key, details[0].node.name.value, details)
         for response_key, details in grouped_field_set.items()
     ]
+
+
+# One response key of a nested page: ("edges", [(key, "node"|"cursor"|"__typename", complete)]),
+# ("pageInfo", [(key, field name)]) or ("__typename", None). Each alias keeps its own selection.
+PageLayout = list[tuple[str, str, Any]]
 
 
 def _compile_prefetched_connection(
@@ -323,42 +335,48 @@ def _compile_prefetched_connection(
     ):
         return None  # a custom node or edge: only the ordinary path knows what it does
     graphql_connection = _named(field.type)
+    graphql_edge = _named(graphql_connection.fields["edges"].type)
+    page_info_type = _named(graphql_connection.fields["pageInfo"].type)
+    layout: PageLayout = []
     try:
-        selection = _subfields(executor, graphql_connection, details_list)
-        if any(name not in CONNECTION_FIELDS for _, name, _ in selection):
-            return None
-        edges_type = graphql_connection.fields["edges"].type
-        graphql_edge = _named(edges_type)
-        page_info_type = _named(graphql_connection.fields["pageInfo"].type)
-        edge_selection: list[tuple[str, str, Any]] = []
-        page_info_selection: list[tuple[str, str, Any]] = []
-        node_completion: dict[str, Complete] = {}
-        for _, name, details in selection:
+        for key, name, details in _subfields(executor, graphql_connection, details_list):
             if name == "edges":
-                for key, edge_field, edge_details in _subfields(executor, graphql_edge, details):
-                    if edge_field not in EDGE_FIELDS:
-                        return None
-                    edge_selection.append((key, edge_field, edge_details))
+                edge_layout = []
+                for edge_key, edge_field, edge_details in _subfields(
+                    executor, graphql_edge, details
+                ):
+                    complete = None
                     if edge_field == "node":
                         node_type = graphql_edge.fields["node"].type
                         complete = _compile_value(executor, node_type, edge_details)
                         if complete is None:
                             return None
-                        node_completion[key] = complete
+                    elif edge_field not in ("cursor", "__typename"):
+                        return None
+                    edge_layout.append((edge_key, edge_field, complete))
+                layout.append((key, name, edge_layout))
             elif name == "pageInfo":
-                for key, info_field, info_details in _subfields(executor, page_info_type, details):
+                info_layout = []
+                for info_key, info_field, _ in _subfields(executor, page_info_type, details):
                     if info_field not in PAGE_INFO_FIELDS:
                         return None
-                    page_info_selection.append((key, info_field, info_details))
+                    info_layout.append((info_key, info_field))
+                layout.append((key, name, info_layout))
+            elif name == "__typename":
+                layout.append((key, name, None))
+            else:
+                return None  # totalCount and the like: the ordinary path
     except Fallback:
         return None
-    wants_rows = any(name in ("edges", "pageInfo") for _, name, _ in selection)
-    wants_cursors = any(name == "cursor" for _, name, _ in edge_selection) or any(
-        name in ("startCursor", "endCursor") for _, name, _ in page_info_selection
+    wants_rows = any(name in ("edges", "pageInfo") for _, name, _ in layout)
+    wants_cursors = any(
+        (name == "edges" and any(field == "cursor" for _, field, _ in selection))
+        or (name == "pageInfo" and any(f in ("startCursor", "endCursor") for _, f in selection))
+        for _, name, selection in layout
     )
     cache_name = connection.cache_name
     cursor_prefix = edge_type.CURSOR_PREFIX
-    names = {
+    type_names = {
         "connection": graphql_connection.name,
         "edge": graphql_edge.name,
         "pageInfo": page_info_type.name,
@@ -381,28 +399,26 @@ def _compile_prefetched_connection(
                 to_base64(cursor_prefix, OrderedCollectionCursor.from_model(row, ordering))
                 for row in results
             ]
-        edges = [
-            _edge(row, index, cursors, edge_selection, node_completion, names["edge"], run)
-            for index, row in enumerate(results)
-        ]
         page_info = {
-            "__typename": names["pageInfo"],
+            "__typename": type_names["pageInfo"],
             "hasNextPage": has_next,
             "hasPreviousPage": has_previous,
             "startCursor": cursors[0] if cursors else None,
             "endCursor": cursors[-1] if cursors else None,
         }
         answer: dict[str, Any] = {}
-        for key, name, _ in selection:
+        for key, name, selection in layout:
             if name == "edges":
-                answer[key] = edges
+                answer[key] = [
+                    _edge(row, index, cursors, selection, type_names["edge"], run)
+                    for index, row in enumerate(results)
+                ]
             elif name == "pageInfo":
                 answer[key] = {
-                    info_key: page_info[info_field]
-                    for info_key, info_field, _ in page_info_selection
+                    info_key: page_info[info_field] for info_key, info_field in selection
                 }
             else:
-                answer[key] = names["connection"]
+                answer[key] = type_names["connection"]
         return answer
 
     return page
@@ -412,15 +428,14 @@ def _edge(
     row: Any,
     index: int,
     cursors: list[str],
-    selection: list[tuple[str, str, Any]],
-    node_completion: dict[str, Complete],
+    selection: list[tuple[str, str, Complete | None]],
     type_name: str,
     run: PlanRun,
 ) -> dict[str, Any]:
     edge: dict[str, Any] = {}
-    for key, name, _ in selection:
-        if name == "node":
-            edge[key] = node_completion[key](row, run)
+    for key, name, complete_node in selection:
+        if complete_node is not None:
+            edge[key] = complete_node(row, run)
         elif name == "cursor":
             edge[key] = cursors[index]
         else:

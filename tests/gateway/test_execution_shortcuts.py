@@ -21,8 +21,7 @@ from schema.filters import apply_filters
 from schema.http import encode_json
 from schema.root import schema
 from tests.conftest import bearer, call_graphql
-from tests.factories import make_driver, make_staff
-from tests.shipping.factories import make_batch, make_center, make_items, make_transport
+from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -56,27 +55,6 @@ CENTERS = """
 { distributionCenters(first: 5) { edges { node { centerCode name inventoryCount
     inventory(first: 3) { edges { node { trackingNumber } } } } } } }
 """
-
-
-@pytest.fixture
-def network():
-    """Transports in three states (one without a driver); an item in no batch at all."""
-    for code in ("ABC001", "ABC002", "ABC003"):
-        make_center(code, f"Zürich {code}")
-    first, second = make_driver(full_name="Ada Driver"), make_driver(full_name="Bo Driver")
-    items = make_items(8)
-    make_transport(
-        "ABC001", "ABC002", driver=first, batches=[make_batch(items=items[:3])], arrived=True
-    )
-    make_transport(
-        "ABC002",
-        "ABC003",
-        driver=second,
-        batches=[make_batch(items=items[3:5]), make_batch(items=[items[5]])],
-        started=True,
-    )
-    make_transport("ABC003", "ABC001", batches=[make_batch(items=[items[6]])])
-    return {"drivers": (first, second)}
 
 
 def both_ways(client, query: str, authorization: str) -> tuple[dict, dict]:
@@ -198,9 +176,14 @@ fragment Item on ShippingItem { trackingNumber status currentCenter { name } }
 
 def planned_selections() -> set[str]:
     """Types whose selection got a plan since the cache was last cleared."""
-    from schema.plans import _plans
+    from schema.plans import _operations
 
-    return {type_name for (type_name, _), (_, plan) in _plans.items() if plan is not None}
+    return {
+        type_name
+        for operation in list(_operations.values())
+        for (type_name, _), plan in operation.plans.items()
+        if plan is not None
+    }
 
 
 def in_transit(result: dict) -> dict:
@@ -214,9 +197,9 @@ def in_transit(result: dict) -> dict:
 def test_a_page_with_fragments_aliases_and_nested_pages_is_planned_and_answers_the_same(
     client, network
 ):
-    from schema.plans import _plans
+    from schema.plans import _operations
 
-    _plans.clear()
+    _operations.clear()
     staff = bearer(make_staff())
     for variables in ({"batches": 1}, {"batches": 2}, {"batches": None}):
         fast = call_graphql(client, PLANNED_TRANSPORTS, variables, authorization=staff)

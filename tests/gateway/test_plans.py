@@ -1,0 +1,116 @@
+"""Selection plans (schema/plans.py) where a review found them answering unlike the ordinary path.
+
+Each test runs twice: `plans` (the default execution) and `ordinary` (inside
+`ordinary_execution()`); both must pass.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+
+import pytest
+
+from schema.execution import ordinary_execution
+from tests.conftest import bearer, call_graphql
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+WAYS = pytest.mark.parametrize("ordinary", [False, True], ids=["plans", "ordinary"])
+
+
+def run(client, query, ordinary, variables=None, authorization=None):
+    if ordinary:
+        with ordinary_execution():
+            return call_graphql(client, query, variables, authorization=authorization)
+    return call_graphql(client, query, variables, authorization=authorization)
+
+
+def nested_pages(result):
+    """The `batches` page of every transport, in order."""
+    assert "errors" not in result, result["errors"]
+    return [edge["node"]["batches"] for edge in result["data"]["transports"]["edges"]]
+
+
+# 1. Aliased `edges` / `pageInfo` of a nested page keep their own selections ---------------
+
+
+@WAYS
+def test_aliased_edges_of_a_nested_page_keep_their_own_selections(client, network, ordinary):
+    query = """{ transports(first: 10) { edges { node { uuid
+        batches(first: 5) { cursorsOnly: edges { cursor } nodesOnly: edges { node { alias } } }
+    } } } }"""
+    pages = nested_pages(run(client, query, ordinary, authorization=bearer(make_staff())))
+    assert any(page["cursorsOnly"] for page in pages)
+    for page in pages:
+        assert all(list(edge) == ["cursor"] for edge in page["cursorsOnly"]), page
+        assert all(list(edge) == ["node"] for edge in page["nodesOnly"]), page
+
+
+@WAYS
+def test_aliased_edges_with_the_same_node_alias_keep_their_own_node_selections(
+    client, network, ordinary
+):
+    query = """{ transports(first: 10) { edges { node { uuid
+        batches(first: 5) { x: edges { n: node { alias } } y: edges { n: node { uuid } } }
+    } } } }"""
+    pages = nested_pages(run(client, query, ordinary, authorization=bearer(make_staff())))
+    assert any(page["x"] for page in pages)
+    for page in pages:
+        assert all(list(edge["n"]) == ["alias"] for edge in page["x"]), page
+        assert all(list(edge["n"]) == ["uuid"] for edge in page["y"]), page
+
+
+@WAYS
+def test_aliased_page_infos_of_a_nested_page_keep_their_own_selections(client, network, ordinary):
+    query = """{ transports(first: 10) { edges { node { uuid
+        batches(first: 5) {
+          edges { node { alias } } a: pageInfo { hasNextPage } b: pageInfo { endCursor }
+        }
+    } } } }"""
+    pages = nested_pages(run(client, query, ordinary, authorization=bearer(make_staff())))
+    for page in pages:
+        assert list(page["a"]) == ["hasNextPage"], page
+        assert list(page["b"]) == ["endCursor"], page
+
+
+def test_aliased_nested_page_selections_answer_byte_for_byte_as_the_ordinary_path(client, network):
+    """The same, as the equivalence tests of test_execution_shortcuts.py state it."""
+    query = """{ transports(first: 10) { edges { node { uuid
+        batches(first: 5) { c: edges { cursor } e: edges { node { alias } }
+                            a: pageInfo { hasNextPage } b: pageInfo { endCursor } }
+    } } } }"""
+    staff = bearer(make_staff())
+    fast = run(client, query, ordinary=False, authorization=staff)
+    ordinary = run(client, query, ordinary=True, authorization=staff)
+    assert json.dumps(fast) == json.dumps(ordinary)
+
+
+# 2. Plans do not keep request documents alive ----------------------------------------------
+
+
+def _live_sources_holding(marker: str) -> int:
+    from graphql import Source
+
+    gc.collect()
+    # `type(o) is`, not isinstance: isinstance would wake Django's lazy objects (GEOS, ...).
+    return sum(1 for o in gc.get_objects() if type(o) is Source and marker in o.body)
+
+
+@WAYS
+def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, ordinary):
+    """Plans must not keep field nodes alive: a node's `loc` links its document's whole token
+    chain and its Source, so a cache holding nodes would pin the complete request text (here an
+    anonymous introspection request carrying a large literal) after the parser and validation
+    caches let go of it."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    marker = f"pinned-{ordinary}-" + "x" * 100_000
+    query = f'{{ __schema {{ queryType {{ name }} }} t: __type(name: "{marker}") {{ name }} }}'
+    result = run(client, query, ordinary)  # anonymous
+    assert result["data"]["__schema"] == {"queryType": {"name": "Query"}}
+    _get_parse_cache(512).cache_clear()
+    _get_validate_cache(512).cache_clear()
+    assert _live_sources_holding(marker) == 0
