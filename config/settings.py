@@ -269,10 +269,20 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- HTTPS ---------------------------------------------------------------------------------------
+# Behind a proxy that terminates TLS the app sees plain HTTP: X-Forwarded-Proto tells it otherwise,
+# but only when the operator says a proxy sets it (and overwrites what a client sends).
+TRUSTED_PROXY_TLS = env_bool("TRUSTED_PROXY_TLS", False)
+if TRUSTED_PROXY_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Browsers then refuse plain HTTP to this host for this long; Django sends it on HTTPS requests.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if IS_PRODUCTION else 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 or more, got {SECURE_HSTS_SECONDS}")
+SECURE_CONTENT_TYPE_NOSNIFF = True
 if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
 
 
 def insecure_production_settings() -> list[str]:

@@ -14,13 +14,14 @@ field: its cursors are re-encoded with the list's name, and a cursor that does n
 from __future__ import annotations
 
 import binascii
+import json
 from base64 import b64decode, b64encode
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
-from schema.input_text import NUL
+from schema.input_text import refusal_of
 
 _SEPARATOR = "|"
 
@@ -38,17 +39,26 @@ def _base64_text(value: str) -> str:
         return ""
 
 
-def _holds_nul(cursor: str) -> bool:
-    """Whether the connection's own cursor (base64 of `<kind>:<JSON values>`) carries a NUL, raw
-    or as JSON's escape: PostgreSQL refuses to compare text holding one, and we never issue one."""
+def _holds_refused_text(cursor: str) -> bool:
+    """Whether the connection's own cursor (base64 of `<kind>:<JSON values>`) carries a NUL or an
+    unpaired surrogate, raw or as JSON's escape: PostgreSQL refuses to compare text holding NUL,
+    no encoder takes a lone surrogate (schema/input_text.py), and we never issue either."""
     text = _base64_text(cursor)
-    return NUL in cursor or NUL in text or "\\u0000" in text
+    if refusal_of(cursor) or refusal_of(text):
+        return True
+    try:
+        values = json.loads(text.partition(":")[2])
+    except (ValueError, RecursionError):
+        return False  # malformed: strawberry-django refuses it as such
+    return isinstance(values, list) and any(
+        isinstance(value, str) and refusal_of(value) for value in values
+    )
 
 
 def _decode(tag: str, cursor: str) -> str:
     text = _base64_text(cursor)
     prefix = f"{tag}{_SEPARATOR}"
-    if not text.startswith(prefix) or _holds_nul(text[len(prefix) :]):
+    if not text.startswith(prefix) or _holds_refused_text(text[len(prefix) :]):
         raise GraphQLError(
             "This cursor does not come from this list; page with the cursors this list returned.",
             extensions={"code": "BAD_USER_INPUT"},

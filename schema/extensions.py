@@ -1,32 +1,102 @@
-"""Schema extensions of our own: error codes on every error, and unexpected errors masked."""
+"""Schema extensions of our own: error codes on every error, and unexpected errors masked.
+
+Which errors a client may read: graphql-core's own (syntax, validation, variables that do not
+coerce), the GraphQLErrors raised for clients on purpose (ours carry `extensions.code`), and the
+refusals of paging arguments and cursors by strawberry and strawberry-django, which say so with
+ValueError. Any other exception is a bug, whatever its type: a ValueError or TypeError from a
+resolver ("'NoneType' object is not subscriptable") or graphql-core's "Cannot return null for
+non-nullable field" (a TypeError) is masked as INTERNAL_SERVER_ERROR and logged with its stack.
+So code that refuses client input raises GraphQLError with a code, never ValueError.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from types import CodeType, TracebackType
 
+from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.relay.utils import SliceMetadata, from_base64
+from strawberry_django.relay.cursor_connection import (
+    OrderedCollectionCursor,
+    apply_cursor_pagination,
+)
 
 logger = logging.getLogger("majestic.graphql")
 
+MASKED_MESSAGE = "Unexpected error."
+
+# Library functions that refuse a client's paging arguments (`first: -1`, `first: 101`) or cursor
+# with ValueError/TypeError. Nested connections parse theirs in the optimizer's prefetch, so the
+# error surfaces at the parent field: only where it was raised tells it apart from a bug.
+_CLIENT_INPUT_PARSERS: frozenset[CodeType] = frozenset(
+    {
+        SliceMetadata.from_arguments.__func__.__code__,
+        apply_cursor_pagination.__code__,
+        OrderedCollectionCursor.from_cursor.__func__.__code__,
+        from_base64.__code__,
+    }
+)
+
+
+def _raised_in(traceback: TracebackType | None) -> CodeType | None:
+    """The code of the frame that raised (the innermost one)."""
+    if traceback is None:
+        return None
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_code
+
+
+def _is_clients_mistake(error: GraphQLError, original: Exception) -> bool:
+    if not isinstance(original, ValueError | TypeError):
+        return False
+    if error.path is None and error.nodes:
+        # A literal a scalar's parse function refused while the document was validated.
+        return True
+    return _raised_in(original.__traceback__) in _CLIENT_INPUT_PARSERS
+
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """An error raised by our code that nobody meant a client to read."""
+    """An error raised by our code (or a library's) that nobody meant a client to read."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | ValueError | TypeError)
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not _is_clients_mistake(error, original)
+
+
+def masked(error: GraphQLError) -> GraphQLError:
+    """The error as a client sees it: where it happened, not what it was."""
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+def should_mask(error: GraphQLError) -> bool:
+    # DEBUG is read per request, not when the schema is built: whether the schema module was
+    # imported before or after a test runner turned DEBUG off must not decide what clients read.
+    return not settings.DEBUG and is_unexpected(error)
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Masks unexpected errors (logged with their stack already); code INTERNAL_SERVER_ERROR."""
+    """Masks unexpected errors (logged with their stack already) unless DEBUG is on."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
+        super().__init__(should_mask_error=should_mask, error_message=MASKED_MESSAGE)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
-        return masked
+        return masked(error)
+
+
+def mask_unexpected(errors: list[GraphQLError]) -> list[GraphQLError]:
+    return [masked(error) if should_mask(error) else error for error in errors]
 
 
 # Messages of Strawberry's MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter.
@@ -52,8 +122,9 @@ def _code_for(error: GraphQLError) -> str:
                 return "GRAPHQL_PARSE_FAILED"
             return "GRAPHQL_VALIDATION_FAILED"
         return "BAD_REQUEST"
-    # A variable that does not coerce (e.g. "nope" for UUID!, an unknown input field) is the
-    # client's mistake: graphql-core reports it wrapping a GraphQLError.
-    if isinstance(error.original_error, ValueError | TypeError | GraphQLError):
-        return "BAD_USER_INPUT"
-    return "INTERNAL_SERVER_ERROR"
+    # Unexpected errors keep this code under DEBUG too, where their message is not masked.
+    if is_unexpected(error):
+        return "INTERNAL_SERVER_ERROR"
+    # A variable that does not coerce (e.g. "nope" for UUID!), a refused cursor, a GraphQLError
+    # raised for the client without a code of its own: the client's mistake.
+    return "BAD_USER_INPUT"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -18,7 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from modules.auth import schema as auth_schema
@@ -29,8 +30,14 @@ from schema import live as live_schema
 from schema import node as node_schema
 from schema import ops as ops_schema
 from schema.execution import ColumnExecution, apply_shortcuts
-from schema.extensions import MaskUnexpectedErrors, is_unexpected, logger, tag_error_codes
-from schema.input_text import NoNulInStringLiterals, NulCheckedExecution
+from schema.extensions import (
+    MaskUnexpectedErrors,
+    is_unexpected,
+    logger,
+    mask_unexpected,
+    tag_error_codes,
+)
+from schema.input_text import TextCheckedExecution, ValidTextInStringLiterals
 from schema.plans import PlannedExecution
 
 MODULE_SCHEMAS = (
@@ -67,6 +74,20 @@ def roots(attribute: str) -> list[type]:
 
 
 class MajesticSchema(Schema):
+    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        return self._masked(super().execute_sync(*args, **kwargs))
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        return self._masked(await super().execute(*args, **kwargs))
+
+    def _masked(self, result: Any) -> Any:
+        # MaskUnexpectedErrors masks as the operation ends; an exception escaping graphql-core's
+        # execute (building the execution context, say) becomes an error after that, unmasked.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = mask_unexpected(errors)
+        return result
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -80,10 +101,11 @@ class MajesticSchema(Schema):
 
 
 class MajesticExecutionContext(
-    NulCheckedExecution, PlannedExecution, ColumnExecution, live_schema.LiveExecutionContext
+    TextCheckedExecution, PlannedExecution, ColumnExecution, live_schema.LiveExecutionContext
 ):
     """Subscription events run as schema/live.py says; selections with a plan complete by it,
-    columns read straight from their rows; variables holding NUL never reach a resolver."""
+    columns read straight from their rows; variables holding NUL or unpaired surrogates never
+    reach a resolver."""
 
 
 @cache
@@ -114,11 +136,11 @@ def build_schema() -> Schema:
             lambda: AddValidationRules(
                 [
                     *limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES),
-                    NoNulInStringLiterals,
+                    ValidTextInStringLiterals,
                 ]
             ),
             DjangoOptimizerExtension,
-            *([] if settings.DEBUG else [MaskUnexpectedErrors]),
+            MaskUnexpectedErrors,  # masks nothing under DEBUG
         ],
     )
     apply_shortcuts(built._schema, built.config.info_class)
