@@ -91,17 +91,36 @@ class User(relay.Node):
         prefetch_related=["groups"], description="Names of the user's permission groups."
     )
     def groups(self, root: models.User) -> list[str]:
-        return sorted(group.name for group in root.groups.all())
+        if "groups" in getattr(root, "_prefetched_objects_cache", {}):
+            names = [group.name for group in root.groups.all()]
+        else:  # a user from the "user.user" loader: every such user's groups in one query
+            names = loaders.loader(GROUPS_LOADER).load(root.pk) or []
+        return sorted(names)
+
+
+GROUPS_LOADER = "user.groups"
 
 
 def fetch_users_by_uuid(keys: set[Any]) -> dict[Any, models.User]:
     """The "user.user" loader: User models by uuid, for other modules' `UserRef` fields."""
     wanted = {key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)) for key in keys}
-    users = selectors.users_with_profiles().filter(uuid__in=wanted).prefetch_related("groups")
+    users = list(selectors.users_with_profiles().filter(uuid__in=wanted))
+    # Groups are read only if asked for: announced now, fetched together on the first read.
+    loaders.announce(GROUPS_LOADER, [user.pk for user in users])
     return {user.uuid: user for user in users}
 
 
+def fetch_group_names(user_ids: set[Any]) -> dict[Any, list[str]]:
+    """The "user.groups" loader: group names by user id."""
+    names: dict[Any, list[str]] = {user_id: [] for user_id in user_ids}
+    memberships = models.User.groups.through.objects.filter(user_id__in=user_ids)
+    for user_id, name in memberships.values_list("user_id", "group__name"):
+        names[user_id].append(name)
+    return names
+
+
 loaders.register("user.user", fetch_users_by_uuid)
+loaders.register(GROUPS_LOADER, fetch_group_names)
 
 UserFilter = filter_input(UserFilterSet, "UserFilter", types={"type": UserTypeEnum})
 UserOrder = order_input(UserFilterSet, "UserOrder")

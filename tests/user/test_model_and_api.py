@@ -54,11 +54,39 @@ def test_user_loader_fetches_users_by_uuid_in_one_call(django_assert_max_num_que
     try:
         loader = loaders.loader("user.user")
         loader.want([alice.uuid, bob.uuid, uuid.uuid4()])
-        with django_assert_max_num_queries(2):  # users (with profiles) and their groups
+        with django_assert_max_num_queries(1):  # users with profiles; groups only when read
             assert loader.load(alice.uuid) == alice
             assert loader.load(bob.uuid) == bob
     finally:
         loaders.end_request(token)
+
+
+@pytest.mark.parametrize("with_groups", [True, False], ids=["groups", "no-groups"])
+def test_drivers_groups_are_read_in_one_query_and_only_when_asked(client, with_groups):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import bearer, call_graphql
+    from tests.shipping.factories import make_center, make_transport
+
+    make_center("ABC001"), make_center("ABC002")
+    drivers = [make_driver() for _ in range(3)]
+    drivers[0].groups.add(Group.objects.create(name="night-shift"))
+    for driver in drivers:
+        make_transport("ABC001", "ABC002", driver=driver)
+    selection = "fullName groups" if with_groups else "fullName"
+    query = f"{{ transports(first: 10) {{ edges {{ node {{ driver {{ {selection} }} }} }} }} }}"
+    with CaptureQueriesContext(connection) as queries:
+        result = call_graphql(client, query, authorization=bearer(make_staff()))
+    assert "errors" not in result, result["errors"]
+    group_queries = [q for q in queries.captured_queries if "auth_group" in q["sql"]]
+    assert len(group_queries) == (1 if with_groups else 0)
+    if with_groups:
+        groups = sorted(
+            e["node"]["driver"]["groups"] for e in result["data"]["transports"]["edges"]
+        )
+        assert groups == [[], [], ["night-shift"]]
 
 
 def test_user_ref_is_the_graphql_user_type():
