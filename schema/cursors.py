@@ -2,9 +2,11 @@
 
 strawberry-django's keyset cursors carry only the ordering values, so a cursor from `transports`
 decodes fine in `shippingItems` whenever both lists order by the same kinds of values, and then
-silently pages from a meaningless position. `bind_cursors("transports")` wraps a root connection
-field: its cursors are re-encoded with the list's name, and a cursor that does not carry that name
-(another list's, a nested connection's, garbage) is a BAD_USER_INPUT error.
+silently pages from a meaningless position; the same within one list, between two orderings whose
+values have the same kinds (createdAt and completedAt, or one field ascending and descending).
+`bind_cursors` wraps a root connection field: its cursors are re-encoded with the list's name and
+the ordering asked for, and a cursor that does not carry both (another list's, another ordering's,
+a nested connection's, garbage) is a BAD_USER_INPUT error.
 
     @bind_cursors
     @strawberry_django.connection(DjangoCursorConnection[Transport], extensions=[Require(Staff)])
@@ -72,26 +74,37 @@ class BoundCursors(FieldExtension):
     def __init__(self, tag: str) -> None:
         self.tag = tag
 
+    def _tag_for(self, kwargs: dict[str, Any]) -> str:
+        """The list's name and the ordering asked for (`transports`, `transports/createdAt:ASC`)."""
+        sort = kwargs.get("sort")  # the `order` argument (see schema/filters.py)
+        if sort is None:
+            return self.tag
+        field, direction = getattr(sort, "field", None), getattr(sort, "direction", None)
+        return (
+            f"{self.tag}/{getattr(field, 'value', field)}:{getattr(direction, 'value', direction)}"
+        )
+
     def map_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        tag = self._tag_for(kwargs)
         for name in ("after", "before"):
             if kwargs.get(name):
-                kwargs[name] = _decode(self.tag, kwargs[name])
+                kwargs[name] = _decode(tag, kwargs[name])
         return kwargs
 
-    def _bind(self, connection: Any) -> Any:
+    def _bind(self, connection: Any, tag: str) -> Any:
         for edge in getattr(connection, "edges", None) or []:
-            edge.cursor = _encode(self.tag, edge.cursor)
+            edge.cursor = _encode(tag, edge.cursor)
         page_info = getattr(connection, "page_info", None)
         if page_info is not None:
-            page_info.start_cursor = _encode(self.tag, page_info.start_cursor)
-            page_info.end_cursor = _encode(self.tag, page_info.end_cursor)
+            page_info.start_cursor = _encode(tag, page_info.start_cursor)
+            page_info.end_cursor = _encode(tag, page_info.end_cursor)
         return connection
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        return self._bind(next_(source, info, **kwargs))
+        return self._bind(next_(source, info, **kwargs), self._tag_for(kwargs))
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        return self._bind(await next_(source, info, **kwargs))
+        return self._bind(await next_(source, info, **kwargs), self._tag_for(kwargs))
 
 
 def bind_cursors(field: Any) -> Any:

@@ -164,6 +164,32 @@ def test_a_cursor_from_another_ordering_is_a_coded_error(gql, staff):
     assert result.error_codes == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.parametrize(
+    ("issued_by", "presented_to"),
+    [
+        ({"field": "CREATED_AT", "direction": "ASC"}, {"field": "CREATED_AT", "direction": "DESC"}),
+        (
+            {"field": "COMPLETED_AT", "direction": "DESC"},
+            {"field": "CREATED_AT", "direction": "DESC"},
+        ),
+    ],
+    ids=["direction", "same-kind-of-values"],
+)
+def test_a_cursor_is_bound_to_the_ordering_that_issued_it(gql, staff, issued_by, presented_to):
+    """Orderings whose values have the same kinds used to accept each other's cursors and page
+    from a meaningless position; only the ordering that issued a cursor takes it back."""
+    make_items(3)
+    issued = gql(ITEMS, {"first": 1, "order": issued_by}, as_=staff)
+    cursor = issued["data"]["shippingItems"]["pageInfo"]["endCursor"]
+    result = gql(
+        ITEMS, {"first": 2, "after": cursor, "order": presented_to}, as_=staff, expect_errors=True
+    )
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert "does not come from this list" in result["errors"][0]["message"]
+    same = gql(ITEMS, {"first": 2, "after": cursor, "order": issued_by}, as_=staff)
+    assert len(same["data"]["shippingItems"]["edges"]) == 2
+
+
 def test_bad_filter_values_are_coded_errors(gql, staff):
     result = gql(ITEMS, {"filter": {"createdAfter": "yesterday"}}, as_=staff, expect_errors=True)
     assert result.error_codes and set(result.error_codes) <= {
