@@ -199,7 +199,12 @@ class GraphQLHTTPView(View):
         if request_error:
             payload.pop("data", None)
             if media_type == GRAPHQL_RESPONSE_JSON:
-                status = 400
+                # Our fault, not the request's (an error escaping execution): 500, not 400.
+                server_fault = any(
+                    (e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR"
+                    for e in result.errors or []
+                )
+                status = 500 if server_fault else 400
         return self._response(media_type, status, payload)
 
     @staticmethod

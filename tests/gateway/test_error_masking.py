@@ -82,6 +82,21 @@ def test_an_error_escaping_execution_is_masked_too(gql, monkeypatch):
     assert_masked(gql("{ __typename }", expect_errors=True))
 
 
+def test_an_error_escaping_execution_is_a_500_under_graphql_response_json(client, monkeypatch):
+    """Not the request's fault: 500, where a request error would be 400."""
+    from schema.root import MajesticExecutionContext
+    from tests.conftest import call_graphql
+
+    def broken_build(cls, *args, **kwargs):
+        raise TypeError(f"unsupported operand ({SECRET})")
+
+    monkeypatch.setattr(MajesticExecutionContext, "build", classmethod(broken_build))
+    result = call_graphql(client, "{ __typename }", accept="application/graphql-response+json")
+    assert result.status_code == 500
+    assert result.error_codes == ["INTERNAL_SERVER_ERROR"]
+    assert SECRET not in str(result)
+
+
 def test_a_deliberate_coded_error_stays_readable(gql):
     # GraphQLError with a code, raised by our own resolvers (here, a permission refusal).
     result = gql(CENTER, expect_errors=True)
