@@ -192,10 +192,17 @@ VERIFICATION_CODE_DAILY_LIMIT = env_int("VERIFICATION_CODE_DAILY_LIMIT", 5)
 PHONE_STATUS_RATE_LIMIT_PER_MINUTE = env_int("PHONE_STATUS_RATE_LIMIT_PER_MINUTE", 30)
 # Codes asked for from one client address per hour (SMS pumping), on top of the per-number limit.
 VERIFICATION_CODE_IP_HOURLY_LIMIT = env_int("VERIFICATION_CODE_IP_HOURLY_LIMIT", 30)
-# Password sign-in attempts per minute, counted per client address and per username.
+# Password sign-in attempts per minute from one client address, and failures for one username
+# from one address; failures for one username from all addresses together, much looser so that a
+# few wrong passwords sent from elsewhere do not lock its staff member out.
 SIGN_IN_RATE_LIMIT_PER_MINUTE = env_int("SIGN_IN_RATE_LIMIT_PER_MINUTE", 10)
+SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE = env_int(
+    "SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE", 10 * SIGN_IN_RATE_LIMIT_PER_MINUTE
+)
 # Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address).
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_HOPS must be 0 or more, got {TRUSTED_PROXY_HOPS}")
 # Keys the digest of a banned user's number; keep it stable, or old bans stop matching.
 BANNED_PHONE_DIGEST_KEY = env_str("BANNED_PHONE_DIGEST_KEY", "") or SECRET_KEY
 # "+15550000001:123456,+15550000002:654321": fixed codes that send nothing (never in production).
@@ -303,6 +310,11 @@ def insecure_production_settings() -> list[str]:
         )
     if "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS contains '*'")
+    if TRUSTED_PROXY_TLS and TRUSTED_PROXY_HOPS == 0:
+        problems.append(
+            "TRUSTED_PROXY_TLS is on but TRUSTED_PROXY_HOPS is 0 (behind a proxy every client"
+            " would share its address, and the per-address rate limits with it)"
+        )
     return problems
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from modules.auth.errors import AuthErrorCode
@@ -52,11 +54,34 @@ def hit(key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None =
     return True
 
 
+def _rate_limited() -> ValidationError:
+    return ValidationError("Too many requests; try again later.", code=AuthErrorCode.RATE_LIMITED)
+
+
 def ensure_within(
     key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None = None
 ) -> None:
     """`hit`, raising RATE_LIMITED when over the limit."""
     if not hit(key, limit=limit, window=window, now=now):
-        raise ValidationError(
-            "Too many requests; try again later.", code=AuthErrorCode.RATE_LIMITED
-        )
+        raise _rate_limited()
+
+
+def take_all(limits: Sequence[tuple[str, int]], *, window: dt.timedelta, now: dt.datetime) -> None:
+    """`ensure_within` for each (key, limit), all or none: when one is full, those already counted
+    are given back before RATE_LIMITED is raised. Pair with `give_back` for requests that turn out
+    not to count (counting first, rather than after, keeps concurrent requests within the limit)."""
+    taken: list[str] = []
+    for key, limit in limits:
+        if not hit(key, limit=limit, window=window, now=now):
+            give_back(taken, now=now)
+            raise _rate_limited()
+        taken.append(key)
+
+
+def give_back(keys: Sequence[str], *, now: dt.datetime) -> None:
+    """Uncount one request that `hit` counted at `now` against each key. Nothing is given back once
+    that window has ended: the request was never counted in the next one."""
+    if keys:
+        RateLimitWindow.objects.filter(
+            key__in=keys, window_start__lte=now, expires_at__gt=now, count__gt=0
+        ).update(count=F("count") - 1)

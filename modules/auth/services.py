@@ -587,21 +587,33 @@ def sign_up(
 def sign_in_with_password(
     *, username: str, password: str, client: str = "unknown", now: dt.datetime | None = None
 ) -> Session:
-    """Staff sign-in. Wrong username and wrong password get the same answer."""
-    limit = settings.SIGN_IN_RATE_LIMIT_PER_MINUTE
+    """Staff sign-in. Wrong username and wrong password get the same answer and the same limits.
+
+    Per minute: SIGN_IN_RATE_LIMIT_PER_MINUTE attempts from one client address, as many failures
+    for one username from one address, and SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE (much looser)
+    for one username from all addresses together. Only failures stay counted against the username,
+    so a few wrong passwords sent from elsewhere cannot lock its staff member out; the looser limit
+    still bounds guessing from many addresses. An attempt takes its username slots before the
+    password is checked (so concurrent guesses cannot all slip under a limit) and a success gives
+    them back; past a limit no password is checked, for known and unknown usernames alike.
+    """
+    now = now or timezone.now()
     minute = dt.timedelta(minutes=1)
-    rate_limits.ensure_within(f"sign-in:ip:{client}", limit=limit, window=minute, now=now)
-    rate_limits.ensure_within(
-        f"sign-in:user:{secret_digest(username.strip().lower())}",
-        limit=limit,
-        window=minute,
-        now=now,
-    )
+    per_address = settings.SIGN_IN_RATE_LIMIT_PER_MINUTE
+    rate_limits.ensure_within(f"sign-in:ip:{client}", limit=per_address, window=minute, now=now)
+    name = username.strip().lower()
+    name_at_client = f"{name}\n{client}"  # an address holds no newline: the pair is unambiguous
+    username_limits = [
+        (f"sign-in:user-ip:{secret_digest(name_at_client)}", per_address),
+        (f"sign-in:user:{secret_digest(name)}", settings.SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE),
+    ]
+    rate_limits.take_all(username_limits, window=minute, now=now)
     user_uuid = user_api.staff_uuid_for_password(username, password)
-    if user_uuid is None:
+    if user_uuid is None:  # the failure stays counted
         raise ValidationError(
             "The username or password is wrong.", code=AuthErrorCode.INVALID_CREDENTIALS
         )
+    rate_limits.give_back([key for key, _ in username_limits], now=now)
     session = session_start(user_uuid=user_uuid, now=now)
     user_api.record_sign_in(user_uuid)
     return session

@@ -101,3 +101,16 @@ def test_concurrent_hits_take_exactly_the_limit():
         return rate_limits.hit("test:concurrent", limit=3, window=dt.timedelta(minutes=1))
 
     assert sorted(race(*[hit] * 8)) == [False] * 5 + [True] * 3
+
+
+def test_concurrent_guesses_at_one_username_take_exactly_its_limit(settings):
+    # Each guess takes its slot before the (slow) password check, so none slips in under the limit.
+    settings.SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE = 3
+
+    def guess_from(n: int) -> Callable[[], Any]:
+        return lambda: services.sign_in_with_password(
+            username="STAFF", password="guess", client=f"198.51.100.{n}"
+        )
+
+    outcomes = race(*[guess_from(n) for n in range(8)])
+    assert sorted(map(error_code, outcomes)) == ["INVALID_CREDENTIALS"] * 3 + ["RATE_LIMITED"] * 5

@@ -11,6 +11,8 @@ from django.conf import settings
 # Variables of ours the settings read, kept out of the child unless a test sets them.
 OWN_VARIABLES = ("DJANGO_", "AUTH_", "SECRET_KEY", "DEBUG", "TRUSTED_PROXY_", "SECURE_")
 PRODUCTION = {"DJANGO_ENV": "production", "SECRET_KEY": "k" * 50, "EVENTS_SEALING_KEY": "s" * 44}
+# One TLS-terminating proxy in front, which also appends the client's address to X-Forwarded-For.
+BEHIND_A_TLS_PROXY = {"TRUSTED_PROXY_TLS": "1", "TRUSTED_PROXY_HOPS": "1"}
 
 
 def start_django(code: str = "print('started')", **env: str) -> subprocess.CompletedProcess:
@@ -82,7 +84,7 @@ def seen_by_a_client(**env: str) -> dict:
 
 
 def test_production_behind_a_tls_proxy_sends_hsts_and_secure_cookies():
-    seen = seen_by_a_client(**PRODUCTION, TRUSTED_PROXY_TLS="1")
+    seen = seen_by_a_client(**PRODUCTION, **BEHIND_A_TLS_PROXY)
     assert seen == {
         "hsts": "max-age=31536000",
         "nosniff": "nosniff",
@@ -101,9 +103,9 @@ def test_production_ignores_x_forwarded_proto_unless_told_a_proxy_sets_it():
 
 
 def test_hsts_lifetime_is_configurable_and_zero_turns_it_off():
-    seen = seen_by_a_client(**PRODUCTION, TRUSTED_PROXY_TLS="1", SECURE_HSTS_SECONDS="3600")
+    seen = seen_by_a_client(**PRODUCTION, **BEHIND_A_TLS_PROXY, SECURE_HSTS_SECONDS="3600")
     assert seen["hsts"] == "max-age=3600"
-    seen = seen_by_a_client(**PRODUCTION, TRUSTED_PROXY_TLS="1", SECURE_HSTS_SECONDS="0")
+    seen = seen_by_a_client(**PRODUCTION, **BEHIND_A_TLS_PROXY, SECURE_HSTS_SECONDS="0")
     assert seen["hsts"] is None
 
 
@@ -112,6 +114,36 @@ def test_production_refuses_a_malformed_hsts_lifetime():
         result = start_django(**PRODUCTION, SECURE_HSTS_SECONDS=value)
         assert result.returncode != 0
         assert "SECURE_HSTS_SECONDS" in result.stderr
+
+
+def test_production_refuses_a_tls_proxy_whose_forwarded_addresses_are_ignored():
+    # Every client would then share the proxy's address, and its rate limits with it.
+    for hops in ({}, {"TRUSTED_PROXY_HOPS": "0"}):
+        result = start_django(**PRODUCTION, TRUSTED_PROXY_TLS="1", **hops)
+        assert result.returncode != 0
+        assert "TRUSTED_PROXY_HOPS" in result.stderr and "TRUSTED_PROXY_TLS" in result.stderr
+
+
+def test_production_refuses_a_malformed_proxy_hop_count():
+    for value in ("one", "1.5", "-1"):
+        result = start_django(**PRODUCTION, **{**BEHIND_A_TLS_PROXY, "TRUSTED_PROXY_HOPS": value})
+        assert result.returncode != 0, value
+        assert "TRUSTED_PROXY_HOPS" in result.stderr, value
+
+
+def test_production_counts_client_addresses_through_the_proxies_it_is_told_of():
+    # Two proxies: the client's address is the entry the outer one appended (a client's own
+    # X-Forwarded-For entries come before it and are not believed).
+    code = (
+        "from django.test import RequestFactory; "
+        "from modules.auth.rate_limits import client_address; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
+        "HTTP_X_FORWARDED_FOR='6.6.6.6, 203.0.113.7, 10.0.0.1'); "
+        "print(client_address(request))"
+    )
+    result = start_django(code, **PRODUCTION, TRUSTED_PROXY_TLS="1", TRUSTED_PROXY_HOPS="2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["203.0.113.7"]
 
 
 def test_development_keeps_plain_http_defaults():
