@@ -9,9 +9,6 @@ test_nul_characters.py; documents holding one are already refused by graphql-cor
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 from graphql import parse
 
@@ -151,25 +148,4 @@ def test_a_lone_surrogate_in_a_document_is_refused_and_writes_nothing(gql, liter
     assert not DistributionCenter.objects.exists()
 
 
-ITEMS_PAGE = """
-query($after: String) {
-  shippingItems(first: 1, after: $after, order: {field: TRACKING_NUMBER}) {
-    pageInfo { endCursor }
-  }
-}"""
-
-
-def test_a_cursor_carrying_a_lone_surrogate_is_refused_like_any_foreign_cursor(gql):
-    staff = make_staff()
-    make_items(2)
-    cursor = gql(ITEMS_PAGE, as_=staff)["data"]["shippingItems"]["pageInfo"]["endCursor"]
-    # Our cursors are base64 of `list|base64 of orderedcursor:<JSON values>`: forge one inside,
-    # as JSON's escape (json.dumps writes "\ud800"), which strawberry-django would decode.
-    tag, _, inner = base64.b64decode(cursor).decode().partition("|")
-    kind, _, values = base64.b64decode(inner).decode().partition(":")
-    forged_values = json.dumps([json.loads(values)[0] + "\ud800", *json.loads(values)[1:]])
-    forged_inner = base64.b64encode(f"{kind}:{forged_values}".encode()).decode()
-    forged = base64.b64encode(f"{tag}|{forged_inner}".encode()).decode()
-    result = gql(ITEMS_PAGE, {"after": forged}, as_=staff, expect_errors=True)
-    assert result.error_codes == ["BAD_USER_INPUT"]
-    assert "does not come from this list" in result["errors"][0]["message"]
+# A cursor carrying a lone surrogate: tests/gateway/test_nul_characters.py, beside the NUL one.

@@ -155,19 +155,22 @@ query($after: String) {
 }"""
 
 
-def test_a_cursor_carrying_a_nul_is_refused_like_any_foreign_cursor(gql):
+@pytest.mark.parametrize("refused", ["\u0000", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_a_cursor_carrying_refused_text_is_refused_like_any_foreign_cursor(gql, refused):
     staff = make_staff()
     make_items(2)
     cursor = gql(ITEMS_PAGE, as_=staff)["data"]["shippingItems"]["pageInfo"]["endCursor"]
-    # Our cursors are base64 of `list|base64 of orderedcursor:<JSON values>`: forge a NUL inside.
+    # Our cursors are base64 of `list|base64 of orderedcursor:<JSON values>`: forge the text inside,
+    # as JSON's escape (json.dumps writes "\u0000" and "\ud800"), which strawberry-django decodes.
     tag, _, inner = base64.b64decode(cursor).decode().partition("|")
     kind, _, values = base64.b64decode(inner).decode().partition(":")
-    forged_values = json.dumps([json.loads(values)[0] + "\u0000", *json.loads(values)[1:]])
+    forged_values = json.dumps([json.loads(values)[0] + refused, *json.loads(values)[1:]])
     forged_inner = base64.b64encode(f"{kind}:{forged_values}".encode()).decode()
     forged = base64.b64encode(f"{tag}|{forged_inner}".encode()).decode()
     result = gql(ITEMS_PAGE, {"after": forged}, as_=staff, expect_errors=True)
     assert result.error_codes == ["BAD_USER_INPUT"]
     assert "cursor" in result["errors"][0]["message"]
+    assert "does not come from this list" in result["errors"][0]["message"]
 
 
 ADD_ITEMS = """
