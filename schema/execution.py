@@ -167,10 +167,15 @@ class PrefetchedConnection:
     cache_name: str
     info_class: type
 
-    def resolve(self, ordinary: Any, source: Any, info: Any, **arguments: Any) -> Any:
+    def prefetched_rows(self, source: Any) -> Any:
+        """The rows the optimizer prefetched for `source`, or None (then: the ordinary path).
+        Prefetched rows already went through the type's get_queryset."""
         rows = getattr(source, "_prefetched_objects_cache", {}).get(self.cache_name)
-        # Rows the optimizer prefetched already went through the type's get_queryset.
-        if rows is None or not is_optimized_by_prefetching(rows) or not _shortcuts.get():
+        return rows if rows is not None and is_optimized_by_prefetching(rows) else None
+
+    def resolve(self, ordinary: Any, source: Any, info: Any, **arguments: Any) -> Any:
+        rows = self.prefetched_rows(source)
+        if rows is None or not _shortcuts.get():
             return ordinary(source, info, **arguments)
         strawberry_info = self.info_class(_raw_info=info, _field=self.definition)
         if self.edge_type is None:
@@ -291,9 +296,9 @@ class DirectResolver:
     info_parameter: str | None
     info_class: type
 
-    def resolve(self, ordinary: Any, source: Any, info: Any, **arguments: Any) -> Any:
-        if in_async_context() or not _shortcuts.get():
-            return ordinary(source, info, **arguments)
+    def call(self, source: Any, info: Any = None) -> Any:
+        """The resolver's value; Fallback when strawberry-django would post-process it (a manager,
+        a queryset, a callable, an awaitable): then it is resolved again its way (reads only)."""
         kwargs = dict.fromkeys(self.pass_source_as, source)
         if self.info_parameter is not None:
             kwargs[self.info_parameter] = self.info_class(_raw_info=info, _field=self.definition)
@@ -301,22 +306,26 @@ class DirectResolver:
         result = resolver(source, **kwargs) if self.pass_self else resolver(**kwargs)
         unusual = isinstance(result, BaseManager | QuerySet) or inspect.isawaitable(result)
         if unusual or callable(result):
-            # What strawberry-django would post-process: resolve again its way (reads only).
-            return ordinary(source, info, **arguments)
-        return result
-
-    def call_without_info(self, source: Any) -> Any:
-        """The value for schema/plans.py (only for resolvers that take no info)."""
-        kwargs = dict.fromkeys(self.pass_source_as, source)
-        resolver = self.definition.base_resolver
-        try:
-            result = resolver(source, **kwargs) if self.pass_self else resolver(**kwargs)
-        except Exception as error:  # the ordinary path reports it, with its path
-            raise Fallback from error
-        unusual = isinstance(result, BaseManager | QuerySet) or inspect.isawaitable(result)
-        if unusual or callable(result):
             raise Fallback
         return result
+
+    def resolve(self, ordinary: Any, source: Any, info: Any, **arguments: Any) -> Any:
+        if in_async_context() or not _shortcuts.get():
+            return ordinary(source, info, **arguments)
+        try:
+            return self.call(source, info)
+        except Fallback:
+            return ordinary(source, info, **arguments)
+
+    def call_without_info(self, source: Any) -> Any:
+        """The value for schema/plans.py (only for resolvers that take no info); any error makes
+        the plan step aside, and the ordinary path reports it with its path."""
+        try:
+            return self.call(source)
+        except Fallback:
+            raise
+        except Exception as error:
+            raise Fallback from error
 
 
 def direct_resolver_of(

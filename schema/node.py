@@ -13,7 +13,7 @@ from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry_django.utils.typing import get_django_definition
 
-from schema.input_text import NUL
+from schema.input_text import refusal_of
 from schema.permissions import Require, SignedIn
 
 
@@ -35,9 +35,9 @@ class MalformedKeyIsNull(FieldExtension):
 def _names_no_node(global_id: Any, info: Any) -> bool:
     if not isinstance(global_id, relay.GlobalID):
         return False
-    # The id itself is base64, so a NUL hides in its decoded key (schema/input_text.py cannot see
-    # it), and PostgreSQL refuses to compare text holding one: no key of ours has one.
-    if NUL in global_id.node_id:
+    # The id itself is base64, so refused text (a NUL, which PostgreSQL cannot compare, or a lone
+    # surrogate) hides in its decoded key where schema/input_text.py cannot see it.
+    if refusal_of(global_id.node_id) is not None:
         return True
     try:
         node_type = global_id.resolve_type(info)

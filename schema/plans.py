@@ -44,7 +44,6 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoField
-from strawberry_django.optimizer import is_optimized_by_prefetching
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
@@ -122,16 +121,13 @@ def plan_for(
     if not known.plain:
         return None
     key = (object_type.name, tuple(id(details.node) for details in field_details_list))
-    try:
+    if key in known.plans:
         return known.plans[key]
-    except KeyError:
-        pass
     plan = None
-    if not any(details.fragment_variable_values for details in field_details_list):
-        try:
-            plan = _compile_object(executor, object_type, field_details_list)
-        except Exception:  # a plan is an optimisation: without one, the ordinary path answers
-            logger.warning("No plan for %s", object_type.name, exc_info=True)
+    try:  # each field of the selection is checked for fragment variables as it is compiled
+        plan = _compile_object(executor, object_type, field_details_list)
+    except Exception:  # a plan is an optimisation: without one, the ordinary path answers
+        logger.warning("No plan for %s", object_type.name, exc_info=True)
     known.plans[key] = plan
     return plan
 
@@ -374,7 +370,6 @@ def _compile_prefetched_connection(
         or (name == "pageInfo" and any(f in ("startCursor", "endCursor") for _, f in selection))
         for _, name, selection in layout
     )
-    cache_name = connection.cache_name
     cursor_prefix = edge_type.CURSOR_PREFIX
     type_names = {
         "connection": graphql_connection.name,
@@ -383,9 +378,8 @@ def _compile_prefetched_connection(
     }
 
     def page(source: Any, run: PlanRun) -> dict[str, Any]:
-        rows = getattr(source, "_prefetched_objects_cache", {}).get(cache_name)
-        # Rows the optimizer prefetched already went through the type's get_queryset.
-        if rows is None or not is_optimized_by_prefetching(rows):
+        rows = connection.prefetched_rows(source)
+        if rows is None:
             raise Fallback
         arguments = run.arguments_of(field, details_list[0])
         if wants_rows:
