@@ -69,6 +69,14 @@ from strawberry_django.relay.cursor_connection import (
 from strawberry_django.relay.utils import resolve_edge_class
 from strawberry_django.utils.typing import get_django_definition
 
+from schema.nested_pages import (
+    PAGE_RELATIONS,
+    NestedPage,
+    page_attribute,
+    page_relations,
+    with_nested_pages,
+)
+
 # Off inside `ordinary_execution()`: every field then resolves the ordinary way (tests compare).
 _shortcuts: ContextVar[bool] = ContextVar("majestic_execution_shortcuts", default=True)
 
@@ -164,19 +172,27 @@ class PrefetchedConnection:
     connection_type: type
     edge_type: type | None  # set for cursor connections: their pages are built here
     max_results: int | None
-    cache_name: str
+    relation: str  # the model attribute (`batches`)
+    cache_name: str  # where Django's prefetch keeps the rows
     info_class: type
 
-    def prefetched_rows(self, source: Any) -> Any:
-        """The rows the optimizer prefetched for `source`, or None (then: the ordinary path).
-        Prefetched rows already went through the type's get_queryset."""
+    def prefetched_page(self, source: Any) -> NestedPage | None:
+        """The rows prefetched for `source`, or None (then: the ordinary path). They come from
+        schema/nested_pages.py or, where it did not fetch them, from Django's prefetch cache;
+        either way they already went through the type's get_queryset."""
+        page = getattr(source, "__dict__", {}).get(page_attribute(self.relation))
+        if isinstance(page, NestedPage):
+            return page
         rows = getattr(source, "_prefetched_objects_cache", {}).get(self.cache_name)
-        return rows if rows is not None and is_optimized_by_prefetching(rows) else None
+        if rows is None or rows._result_cache is None or not is_optimized_by_prefetching(rows):
+            return None
+        return NestedPage(rows._result_cache, rows, for_parent=True)
 
     def resolve(self, ordinary: Any, source: Any, info: Any, **arguments: Any) -> Any:
-        rows = self.prefetched_rows(source)
-        if rows is None or not _shortcuts.get():
+        page = self.prefetched_page(source)
+        if page is None or not _shortcuts.get():
             return ordinary(source, info, **arguments)
+        rows = page.as_queryset(source, self.relation)
         strawberry_info = self.info_class(_raw_info=info, _field=self.definition)
         if self.edge_type is None:
             return self.connection_type.resolve_connection(
@@ -264,7 +280,8 @@ def prefetched_connection_of(
         return None
     if set(field.args) - PAGING_ARGUMENTS:
         return None
-    cache_name = prefetch_cache_name(model, definition.django_name or definition.python_name)
+    relation = definition.django_name or definition.python_name
+    cache_name = prefetch_cache_name(model, relation)
     if cache_name is None:
         return None
     connection_type = extensions[0].connection_type
@@ -276,6 +293,7 @@ def prefetched_connection_of(
         connection_type=connection_type,
         edge_type=resolve_edge_class(connection_type) if cursor_connection else None,
         max_results=extensions[0].max_results,
+        relation=relation,
         cache_name=cache_name,
         info_class=info_class,
     )
@@ -362,10 +380,12 @@ def direct_resolver_of(
 def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
     """Set up the shortcuts of every object type's fields; returns how many fields got each."""
     counts = {"columns": 0, "prefetched connections": 0, "direct resolvers": 0}
+    django_fields: list[tuple[type, Any, bool]] = []  # (model, field, plain nested connection)
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for field in graphql_type.fields.values():
+            connection = None
             if (column := column_of(graphql_type, field)) is not None:
                 field.extensions = {**field.extensions, COLUMN: column}
                 counts["columns"] += 1
@@ -380,7 +400,23 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
                 if direct.info_parameter is None:
                     field.extensions = {**field.extensions, DIRECT_RESOLVER: direct}
                 counts["direct resolvers"] += 1
+            definition, model = _definitions(graphql_type, field)
+            if model is not None:
+                django_fields.append((model, definition, connection is not None))
+    schema.extensions = {**(schema.extensions or {}), PAGE_RELATIONS: page_relations(django_fields)}
     return counts
+
+
+class NestedPageOptimizer(DjangoOptimizerExtension):
+    """strawberry-django's optimizer, with nested pages fetched by schema/nested_pages.py."""
+
+    def optimize(self, qs: Any, info: Any, *, store: Any = None) -> Any:
+        optimized = super().optimize(qs, info, store=store)
+        if not isinstance(optimized, QuerySet) or not _shortcuts.get():
+            return optimized
+        schema = getattr(info, "_raw_info", info).schema  # a Strawberry Info, or graphql-core's
+        relations = (schema.extensions or {}).get(PAGE_RELATIONS)
+        return with_nested_pages(optimized, relations) if relations else optimized
 
 
 def column_value(column: Column, source: Any) -> Any:

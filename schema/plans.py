@@ -44,7 +44,6 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoField
-from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
 from schema.execution import (
@@ -378,17 +377,17 @@ def _compile_prefetched_connection(
     }
 
     def page(source: Any, run: PlanRun) -> dict[str, Any]:
-        rows = connection.prefetched_rows(source)
-        if rows is None:
+        nested = connection.prefetched_page(source)
+        if nested is None:
             raise Fallback
         arguments = run.arguments_of(field, details_list[0])
         if wants_rows:
-            results, has_previous, has_next = connection.window(rows, **arguments)
+            results, has_previous, has_next = connection.window(nested.rows, **arguments)
         else:
             results, has_previous, has_next = [], False, False
         cursors: list[str] = []
         if wants_cursors and results:
-            ordering = get_queryset_config(rows).ordering_descriptors
+            ordering = nested.ordering
             cursors = [
                 to_base64(cursor_prefix, OrderedCollectionCursor.from_model(row, ordering))
                 for row in results

@@ -20,7 +20,6 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from modules.auth import schema as auth_schema
 from modules.distribution import schema as distribution_schema
@@ -29,7 +28,7 @@ from modules.user import schema as user_schema
 from schema import live as live_schema
 from schema import node as node_schema
 from schema import ops as ops_schema
-from schema.execution import ColumnExecution, apply_shortcuts
+from schema.execution import ColumnExecution, NestedPageOptimizer, apply_shortcuts
 from schema.extensions import (
     MaskUnexpectedErrors,
     is_unexpected,
@@ -139,7 +138,7 @@ def build_schema() -> Schema:
                     ValidTextInStringLiterals,
                 ]
             ),
-            DjangoOptimizerExtension,
+            NestedPageOptimizer,
             MaskUnexpectedErrors,  # masks nothing under DEBUG
         ],
     )

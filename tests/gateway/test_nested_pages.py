@@ -1,0 +1,133 @@
+"""Nested pages fetched a list at a time (schema/nested_pages.py).
+
+They change how the rows of nested pages are kept, never which rows a caller gets: every answer
+must equal the ordinary path's (Django's prefetch, inside `ordinary_execution()`), with as many
+SQL queries, at every depth, through both kinds of relation (many-to-many, reverse foreign key),
+for what only the ordinary path answers (totalCount, `node(id:)`), and for a driver who sees less.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from strawberry import relay
+
+from modules.shipping.models import ShippingBatch, ShippingItem, Transport
+from schema.execution import ordinary_execution
+from schema.nested_pages import PAGE_RELATIONS, page_relations
+from schema.root import schema
+from tests.conftest import bearer, call_graphql
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+# Three levels of pages: transports -> batches (reverse foreign key) -> items (many-to-many)
+# -> batches (many-to-many, the other way), with cursors, pageInfo and counts along the way.
+DEEP = """
+{ transports(first: 10) { edges { node { status
+    batches(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
+      alias transport { status }
+      items(first: 2) { totalCount pageInfo { hasNextPage startCursor } edges { cursor node {
+        trackingNumber batches { edges { node { alias completed } } }
+      } } }
+    } } }
+} } } }
+"""
+
+
+def both_ways(client, query: str, authorization: str, variables=None):
+    """(answer, SQL queries) with nested pages, then the same inside ordinary_execution()."""
+    with CaptureQueriesContext(connection) as fast_queries:
+        fast = call_graphql(client, query, variables, authorization=authorization)
+    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+        ordinary = call_graphql(client, query, variables, authorization=authorization)
+    assert "errors" not in fast, fast["errors"]
+    return fast, ordinary, len(fast_queries), len(ordinary_queries)
+
+
+def test_deep_nested_pages_answer_as_django_prefetch_does_with_as_many_queries(client, network):
+    fast, ordinary, fast_count, ordinary_count = both_ways(client, DEEP, bearer(make_staff()))
+    assert json.dumps(fast, sort_keys=True) == json.dumps(ordinary, sort_keys=True)
+    assert fast_count == ordinary_count
+    transports = [edge["node"] for edge in fast["data"]["transports"]["edges"]]
+    assert sorted(t["batches"]["totalCount"] for t in transports) == [1, 1, 2]
+
+
+def test_a_driver_gets_the_same_rows_either_way_and_only_their_own(client, network):
+    first, _ = network["drivers"]
+    fast, ordinary, _, _ = both_ways(client, DEEP, bearer(first))
+    assert fast == ordinary
+    transports = fast["data"]["transports"]["edges"]
+    assert len(transports) == 1
+    batch = transports[0]["node"]["batches"]["edges"][0]["node"]
+    assert batch["items"]["totalCount"] == 3
+    assert len(batch["items"]["edges"]) == 2
+    assert batch["items"]["pageInfo"]["hasNextPage"] is True
+
+
+def test_each_parent_counts_only_its_own_rows(client, network):
+    """totalCount is answered by the ordinary path from the rows kept for one parent."""
+    query = "{ shippingBatches(first: 10) { edges { node { items { totalCount } } } } }"
+    fast, ordinary, _, _ = both_ways(client, query, bearer(make_staff()))
+    assert fast == ordinary
+    counts = [
+        edge["node"]["items"]["totalCount"] for edge in fast["data"]["shippingBatches"]["edges"]
+    ]
+    expected = [batch.memberships.count() for batch in ShippingBatch.objects.order_by("-id")]
+    assert sorted(counts) == sorted(expected) == [1, 1, 2, 3]
+
+
+def test_a_node_lookup_reads_its_nested_pages_the_same_way(client, network):
+    """`node(id:)` goes through an abstract type: no plan, the ordinary path reads the rows."""
+    transport = Transport.objects.filter(batches__isnull=False).order_by("id").last()
+    query = """query ($id: ID!) { node(id: $id) { ... on Transport {
+        batches { edges { cursor node { alias items(last: 1) { edges { node { sku } } } } } }
+    } } }"""
+    variables = {"id": str(relay.GlobalID("Transport", str(transport.uuid)))}
+    fast, ordinary, fast_count, ordinary_count = both_ways(
+        client, query, bearer(make_staff()), variables
+    )
+    assert fast == ordinary
+    assert fast_count == ordinary_count
+    assert fast["data"]["node"]["batches"]["edges"]
+
+
+def test_only_relations_read_by_nothing_but_plain_nested_pages_are_fetched_this_way():
+    relations = schema._schema.extensions[PAGE_RELATIONS]
+    assert {
+        (ShippingItem, "batches"),
+        (ShippingBatch, "items"),
+        (Transport, "batches"),
+    } <= relations
+    # `staffMembers` hints a prefetch of `staff_members`: it stays with Django's prefetch.
+    assert not any(relation == "staff_members" for _, relation in relations)
+
+
+class FakeField:
+    """What page_relations reads of a strawberry-django field."""
+
+    def __init__(self, name: str, hints: list) -> None:
+        from strawberry_django.optimizer import OptimizerStore
+
+        self.django_name = name
+        self.python_name = name
+        self.store = OptimizerStore.with_hints(prefetch_related=hints)
+
+
+def test_a_relation_another_field_reads_or_hints_stays_with_djangos_prefetch(monkeypatch):
+    import schema.nested_pages as nested_pages
+
+    monkeypatch.setattr(nested_pages, "StrawberryDjangoField", FakeField)
+    fields = [
+        (ShippingItem, FakeField("batches", []), True),
+        (ShippingBatch, FakeField("items", []), True),
+        (ShippingBatch, FakeField("items", []), False),  # e.g. a plain list of the same rows
+        (Transport, FakeField("batches", []), True),
+        (Transport, FakeField("status", ["batches__items"]), False),
+    ]
+    assert page_relations(fields) == {(ShippingItem, "batches")}
+    computed_hint = [(ShippingItem, FakeField("uuid", [lambda info: None]), False)]
+    assert page_relations(fields[:1] + computed_hint) == frozenset()
