@@ -19,14 +19,22 @@ any other field or optimizer hint over the same relation would look for Django's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.constants import LOOKUP_SEP
+from django.db.models.fields.related_descriptors import ManyToManyDescriptor
+from django.db.models.lookups import LessThanOrEqual
 from django.db.models.query import ModelIterable
+from django.db.models.sql.where import AND
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.queryset import get_queryset_config
+
+# The annotations of strawberry-django's nested-page window (see `without_window`).
+ROW_NUMBER = "_strawberry_row_number"
+TOTAL_COUNT = "_strawberry_total_count"
 
 # GraphQLSchema.extensions key: the (model, relation) pairs whose pages are fetched here.
 PAGE_RELATIONS = "majestic.page_relations"
@@ -72,32 +80,129 @@ class PagePrefetch(Prefetch):
 
 
 class RowsWithPages(ModelIterable):
-    """Model rows; once all are read, their nested pages (PagePrefetch lookups) are fetched."""
+    """Model rows; once all are read, their nested pages (PagePrefetch lookups) are fetched, then
+    the other lookups by Django's prefetch."""
 
     def __iter__(self) -> Iterator[Any]:
         rows = list(super().__iter__())
-        if rows:
-            for lookup in self.queryset._prefetch_related_lookups:
-                if isinstance(lookup, PagePrefetch):
-                    fetch_pages(rows, lookup)
+        queryset = self.queryset
+        prefetch_all(rows, queryset._prefetch_related_lookups)
+        # Done: Django's own pass would skip the pages, but only after walking every row's
+        # related manager once more.
+        queryset._prefetch_done = True
         return iter(rows)
+
+
+def prefetch_all(rows: list[Model], lookups: Iterable[Any]) -> None:
+    """The nested pages of `rows`, then their other prefetch lookups (Django's)."""
+    if not rows:
+        return
+    others = []
+    for lookup in lookups:
+        if isinstance(lookup, PagePrefetch):
+            fetch_pages(rows, lookup)
+        else:
+            others.append(lookup)
+    if others:
+        prefetch_related_objects(rows, *others)
+
+
+# Lists found too long to fetch whole (see `_whole_pages`) are paged by the window for a while,
+# by (parent model, relation): until then. Approximate and per process, which is enough.
+LONG_LIST_MEMORY_SECONDS = 60.0
+_long_lists: dict[tuple[type, str], float] = {}
 
 
 def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     """One query for the nested pages of all `parents`; each parent gets its NestedPage."""
-    relation = lookup.prefetch_through
     # The related manager of one parent builds the query for all (as Django's prefetch does).
-    manager = getattr(parents[0], relation)
-    related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
-        parents, [lookup.queryset]
-    )
-    rows_by_parent: dict[Any, list[Any]] = {}
-    for row in related:  # evaluating it fetches the rows' own nested pages too
-        rows_by_parent.setdefault(row_key(row), []).append(row)
+    manager = getattr(parents[0], lookup.prefetch_through)
+    relation = (type(parents[0]), lookup.prefetch_through)
+    rows_by_parent = None
+    # Django's reverse foreign-key prefetcher reads the queryset it is given right away, whole:
+    # only many-to-many pages are fetched without their window.
+    many_to_many = isinstance(getattr(type(parents[0]), relation[1]), ManyToManyDescriptor)
+    window = without_window(lookup.queryset) if many_to_many else None
+    if window is not None and _long_lists.get(relation, 0.0) < time.monotonic():
+        unwindowed, limit = window
+        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
+            parents, [unwindowed]
+        )
+        rows_by_parent = _whole_pages(related, row_key, limit, len(parents))
+        if rows_by_parent is None:
+            _long_lists[relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
+    if rows_by_parent is None:
+        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
+            parents, [lookup.queryset]
+        )
+        rows_by_parent = {}
+        for row in related:  # evaluating it fetches the rows' own nested pages too
+            rows_by_parent.setdefault(row_key(row), []).append(row)
     attribute = lookup.to_attr
     source = lookup.queryset
     for parent in parents:
         parent.__dict__[attribute] = NestedPage(rows_by_parent.get(parent_key(parent), []), source)
+
+
+def _whole_pages(
+    related: QuerySet, row_key: Callable[[Any], Any], limit: int, parent_count: int
+) -> dict[Any, list[Any]] | None:
+    """Every parent's page, cut to `limit` rows here rather than by a window function in SQL,
+    which costs more to build and run than the rows it spares on ordinary pages.
+
+    Reads at most as many rows as the window could return, without their own nested pages; when
+    there are more (some parent has a long list), None: the window decides. The rows kept then
+    get their nested pages.
+    """
+    most = limit * parent_count
+    rows = list(related.prefetch_related(None)[: most + 1])
+    if len(rows) > most:
+        return None
+    grouped: dict[Any, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row_key(row), []).append(row)
+    for page in grouped.values():
+        total = len(page)
+        del page[limit:]
+        for number, row in enumerate(page, 1):  # what the window's annotations would say
+            row.__dict__[ROW_NUMBER] = number
+            row.__dict__[TOTAL_COUNT] = total
+    prefetch_all(
+        [row for page in grouped.values() for row in page], related._prefetch_related_lookups
+    )
+    return grouped
+
+
+def without_window(queryset: QuerySet) -> tuple[QuerySet, int] | None:
+    """`queryset` without strawberry-django's per-parent window, and the window's row limit.
+
+    strawberry_django.pagination.apply_window_pagination pages a nested list with two window
+    annotations and one filter, `ROW_NUMBER() OVER (PARTITION BY parent ...) <= limit`. None when
+    the query is anything else (a page from both ends, an offset, DISTINCT, a slice ...).
+    """
+    query = queryset.query
+    windows = {name for name, value in query.annotations.items() if value.contains_over_clause}
+    if windows != {ROW_NUMBER, TOTAL_COUNT} or query.distinct or query.is_sliced:
+        return None
+    where = query.where
+    filters = [child for child in where.children if child.contains_over_clause]
+    if where.connector != AND or where.negated or len(filters) != 1:
+        return None
+    (limit_filter,) = filters
+    if (
+        not isinstance(limit_filter, LessThanOrEqual)
+        or limit_filter.lhs != query.annotations[ROW_NUMBER]
+        or type(limit_filter.rhs) is not int
+    ):
+        return None
+    unwindowed = queryset._chain()
+    clone = unwindowed.query  # a copy: its annotations and where node are its own
+    clone.where.children = [child for child in clone.where.children if child is not limit_filter]
+    for name in windows:
+        del clone.annotations[name]
+    if clone.annotation_select_mask is not None:
+        clone.set_annotation_mask(clone.annotation_select_mask - windows)
+    return unwindowed, limit_filter.rhs
 
 
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
