@@ -12,6 +12,12 @@ parent given a `NestedPage` (its rows, and the queryset they came from). schema/
 `PrefetchedConnection` reads it. A Django queryset is built for a parent only when the ordinary
 path asks for one (`NestedPage.as_queryset`).
 
+strawberry-django caps each parent's rows with a window function (ROW_NUMBER() OVER (PARTITION
+BY parent) <= limit), which costs more to build and run than ordinary pages need. Many-to-many
+pages are first read without it, at most `limit` x parents + 1 rows: when they all fit, each page
+is cut here (`_whole_pages`); when not, some parent has a long list and the window runs after all
+(one query more; the relation then goes straight to the window for a minute).
+
 Only relations that nothing but a plain nested connection field reads get this (`page_relations`):
 any other field or optimizer hint over the same relation would look for Django's own cache. Inside
 `ordinary_execution()` nothing is rewritten.
@@ -220,23 +226,23 @@ def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, 
 
 
 def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, str]]) -> Any:
+    """A page's lookup as a PagePrefetch (with its own pages rewritten inside); any other lookup
+    as it was, since Django's prefetch runs it and the lookups inside it: none may be a page."""
     if not isinstance(lookup, Prefetch) or lookup.queryset is None:
         return lookup
-    inner = with_nested_pages(lookup.queryset, page_relations)
     relation = lookup.prefetch_through
-    config = get_queryset_config(inner)
+    config = get_queryset_config(lookup.queryset)
     if (
-        type(lookup) is Prefetch
-        and lookup.to_attr is None
-        and LOOKUP_SEP not in relation
-        and (model, relation) in page_relations
-        and config.optimized_by_prefetching
-        and config.ordering_descriptors is not None
+        type(lookup) is not Prefetch
+        or lookup.to_attr is not None
+        or LOOKUP_SEP in relation
+        or (model, relation) not in page_relations
+        or not config.optimized_by_prefetching
+        or config.ordering_descriptors is None
     ):
-        return PagePrefetch(relation, queryset=inner, to_attr=page_attribute(relation))
-    if inner is lookup.queryset:
         return lookup
-    return Prefetch(relation, queryset=inner, to_attr=lookup.to_attr)
+    inner = with_nested_pages(lookup.queryset, page_relations)
+    return PagePrefetch(relation, queryset=inner, to_attr=page_attribute(relation))
 
 
 def page_relations(fields: list[tuple[type, Any, bool]]) -> frozenset[tuple[type, str]]:

@@ -70,3 +70,14 @@ def bearer(user: Any) -> str:
     from modules.auth.api import access_token_for
 
     return f"Bearer {access_token_for(user)}"
+
+
+@pytest.fixture(autouse=True)
+def forget_long_lists():
+    """Which nested lists were too long to fetch whole is remembered per process (see
+    schema/nested_pages.py): no test's query counts may depend on the tests before it."""
+    from schema import nested_pages
+
+    nested_pages._long_lists.clear()
+    yield
+    nested_pages._long_lists.clear()

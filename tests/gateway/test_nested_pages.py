@@ -14,11 +14,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from strawberry import relay
+from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 
 from modules.shipping.models import ShippingBatch, ShippingItem, Transport
 from schema import nested_pages
 from schema.execution import ordinary_execution
-from schema.nested_pages import PAGE_RELATIONS, page_relations
+from schema.nested_pages import PAGE_RELATIONS, ROW_NUMBER, page_relations, without_window
 from schema.root import schema
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
@@ -133,13 +134,6 @@ def test_a_relation_another_field_reads_or_hints_stays_with_djangos_prefetch(mon
     assert page_relations(fields[:1] + computed_hint) == frozenset()
 
 
-@pytest.fixture(autouse=True)
-def forget_long_lists():
-    nested_pages._long_lists.clear()
-    yield
-    nested_pages._long_lists.clear()
-
-
 ITEMS_OF_BATCHES = """query ($first: Int, $last: Int, $after: String, $before: String) {
   shippingBatches(first: 10) { edges { node { alias
     items(first: $first, last: $last, after: $after, before: $before) {
@@ -197,4 +191,54 @@ def test_a_list_too_long_to_fetch_whole_is_cut_by_the_window_and_remembered(clie
     assert page["totalCount"] == 5 and len(page["edges"]) == 1
     assert fast_count == ordinary_count + 1
     _, _, fast_count, ordinary_count = both_ways(client, query, authorization)
+    assert fast_count == ordinary_count
+
+
+class InfoWithPageLimit:  # all apply_cursor_pagination reads of an Info
+    class schema:
+        class config:
+            relay_max_results = 100
+
+
+def paged(**arguments):
+    """A nested page of batches per item, as strawberry-django's optimizer builds it."""
+    return apply_cursor_pagination(
+        ShippingBatch.objects.order_by("-id"),
+        related_field_id="items",
+        info=InfoWithPageLimit,
+        before=None,
+        after=None,
+        max_results=100,
+        **{"first": None, "last": None, **arguments},
+    )[0]
+
+
+@pytest.mark.parametrize(("arguments", "limit"), [({}, 100), ({"first": 5}, 6), ({"last": 3}, 4)])
+def test_the_window_of_a_nested_page_is_recognised_and_removed(arguments, limit):
+    """If strawberry-django changes how it pages nested lists, this fails (rather than every
+    many-to-many page silently going back to the window)."""
+    windowed = paged(**arguments)
+    unwindowed, found_limit = without_window(windowed)
+    assert found_limit == limit
+    assert " OVER " not in str(unwindowed.query) and " OVER " in str(windowed.query)
+    assert ROW_NUMBER not in unwindowed.query.annotations
+    assert ROW_NUMBER in windowed.query.annotations  # the original is left as it was
+
+
+def test_pages_from_both_ends_or_of_distinct_rows_keep_their_window():
+    assert without_window(paged(first=2, last=1)) is None
+    assert without_window(paged().distinct()) is None
+    assert without_window(ShippingBatch.objects.order_by("-id")) is None
+
+
+def test_pages_under_a_foreign_key_prefetch_stay_with_django_and_cost_no_extra_queries(
+    client, network
+):
+    """A review found pages inside another prefetch (`batch.transport`) rewritten where Django's
+    prefetch ran them: every parent then queried its page alone."""
+    query = """{ shippingBatches(first: 10) { edges { node { transport { batches { edges { node {
+        items(first: 2) { totalCount edges { node { sku } } }
+    } } } } } } } }"""
+    fast, ordinary, fast_count, ordinary_count = both_ways(client, query, bearer(make_staff()))
+    assert fast == ordinary
     assert fast_count == ordinary_count
