@@ -173,6 +173,7 @@ class PrefetchedConnection:
     edge_type: type | None  # set for cursor connections: their pages are built here
     max_results: int | None
     relation: str  # the model attribute (`batches`)
+    page_attribute: str  # where schema/nested_pages.py keeps the rows
     cache_name: str  # where Django's prefetch keeps the rows
     info_class: type
 
@@ -180,7 +181,7 @@ class PrefetchedConnection:
         """The rows prefetched for `source`, or None (then: the ordinary path). They come from
         schema/nested_pages.py or, where it did not fetch them, from Django's prefetch cache;
         either way they already went through the type's get_queryset."""
-        page = getattr(source, "__dict__", {}).get(page_attribute(self.relation))
+        page = getattr(source, "__dict__", {}).get(self.page_attribute)
         if isinstance(page, NestedPage):
             return page
         rows = getattr(source, "_prefetched_objects_cache", {}).get(self.cache_name)
@@ -294,6 +295,7 @@ def prefetched_connection_of(
         edge_type=resolve_edge_class(connection_type) if cursor_connection else None,
         max_results=extensions[0].max_results,
         relation=relation,
+        page_attribute=page_attribute(relation),
         cache_name=cache_name,
         info_class=info_class,
     )

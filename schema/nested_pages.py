@@ -36,6 +36,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.db.models.query import ModelIterable
 from django.db.models.sql.where import AND
 from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.pagination import remove_window_pagination
 from strawberry_django.queryset import get_queryset_config
 
 # The annotations of strawberry-django's nested-page window (see `without_window`).
@@ -121,33 +122,37 @@ _long_lists: dict[tuple[type, str], float] = {}
 
 def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     """One query for the nested pages of all `parents`; each parent gets its NestedPage."""
+    parent_model, relation = type(parents[0]), lookup.prefetch_through
     # The related manager of one parent builds the query for all (as Django's prefetch does).
-    manager = getattr(parents[0], lookup.prefetch_through)
-    relation = (type(parents[0]), lookup.prefetch_through)
+    manager = getattr(parents[0], relation)
     rows_by_parent = None
     # Django's reverse foreign-key prefetcher reads the queryset it is given right away, whole:
     # only many-to-many pages are fetched without their window.
-    many_to_many = isinstance(getattr(type(parents[0]), relation[1]), ManyToManyDescriptor)
+    many_to_many = isinstance(getattr(parent_model, relation), ManyToManyDescriptor)
     window = without_window(lookup.queryset) if many_to_many else None
-    if window is not None and _long_lists.get(relation, 0.0) < time.monotonic():
+    if window is not None and _long_lists.get((parent_model, relation), 0.0) < time.monotonic():
         unwindowed, limit = window
         related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
             parents, [unwindowed]
         )
         rows_by_parent = _whole_pages(related, row_key, limit, len(parents))
         if rows_by_parent is None:
-            _long_lists[relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
+            _long_lists[parent_model, relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
     if rows_by_parent is None:
         related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
             parents, [lookup.queryset]
         )
-        rows_by_parent = {}
-        for row in related:  # evaluating it fetches the rows' own nested pages too
-            rows_by_parent.setdefault(row_key(row), []).append(row)
-    attribute = lookup.to_attr
-    source = lookup.queryset
+        rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
-        parent.__dict__[attribute] = NestedPage(rows_by_parent.get(parent_key(parent), []), source)
+        page = NestedPage(rows_by_parent.get(parent_key(parent), []), lookup.queryset)
+        parent.__dict__[lookup.to_attr] = page
+
+
+def _by_parent(rows: Iterable[Any], row_key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row_key(row), []).append(row)
+    return grouped
 
 
 def _whole_pages(
@@ -164,9 +169,7 @@ def _whole_pages(
     rows = list(related.prefetch_related(None)[: most + 1])
     if len(rows) > most:
         return None
-    grouped: dict[Any, list[Any]] = {}
-    for row in rows:
-        grouped.setdefault(row_key(row), []).append(row)
+    grouped = _by_parent(rows, row_key)
     for page in grouped.values():
         total = len(page)
         del page[limit:]
@@ -183,8 +186,9 @@ def without_window(queryset: QuerySet) -> tuple[QuerySet, int] | None:
     """`queryset` without strawberry-django's per-parent window, and the window's row limit.
 
     strawberry_django.pagination.apply_window_pagination pages a nested list with two window
-    annotations and one filter, `ROW_NUMBER() OVER (PARTITION BY parent ...) <= limit`. None when
-    the query is anything else (a page from both ends, an offset, DISTINCT, a slice ...).
+    annotations and one filter, `ROW_NUMBER() OVER (PARTITION BY parent ...) <= limit`; the
+    library's remove_window_pagination takes them off. None when the query is anything else (a
+    page from both ends, an offset, DISTINCT, a slice ...): removing would change its rows.
     """
     query = queryset.query
     windows = {name for name, value in query.annotations.items() if value.contains_over_clause}
@@ -201,14 +205,7 @@ def without_window(queryset: QuerySet) -> tuple[QuerySet, int] | None:
         or type(limit_filter.rhs) is not int
     ):
         return None
-    unwindowed = queryset._chain()
-    clone = unwindowed.query  # a copy: its annotations and where node are its own
-    clone.where.children = [child for child in clone.where.children if child is not limit_filter]
-    for name in windows:
-        del clone.annotations[name]
-    if clone.annotation_select_mask is not None:
-        clone.set_annotation_mask(clone.annotation_select_mask - windows)
-    return unwindowed, limit_filter.rhs
+    return remove_window_pagination(queryset), limit_filter.rhs
 
 
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
