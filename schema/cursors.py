@@ -4,9 +4,10 @@ strawberry-django's keyset cursors carry only the ordering values, so a cursor f
 decodes fine in `shippingItems` whenever both lists order by the same kinds of values, and then
 silently pages from a meaningless position; the same within one list, between two orderings whose
 values have the same kinds (createdAt and completedAt, or one field ascending and descending).
-`bind_cursors` wraps a root connection field: its cursors are re-encoded with the list's name and
-the ordering asked for, and a cursor that does not carry both (another list's, another ordering's,
-a nested connection's, garbage) is a BAD_USER_INPUT error.
+`bind_cursors` gives a root connection field its own connection extension (BoundCursorConnection):
+its cursors are re-encoded with the list's name and the ordering asked for, and a cursor that does
+not carry both (another list's, another ordering's, a nested connection's, garbage) is a
+BAD_USER_INPUT error. A page whose selection reads no cursor is built without any.
 
     @bind_cursors
     @strawberry_django.connection(DjangoCursorConnection[Transport], extensions=[Require(Staff)])
@@ -16,16 +17,35 @@ a nested connection's, garbage) is a BAD_USER_INPUT error.
 from __future__ import annotations
 
 import binascii
+import inspect
 import json
 from base64 import b64decode, b64encode
+from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import FieldExtension
+from django.db.models import QuerySet
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from strawberry.relay.types import PageInfo
+from strawberry.relay.utils import should_resolve_list_connection_edges
+from strawberry.utils.inspect import in_async_context
+from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
+from strawberry_django.relay.cursor_connection import apply_cursor_pagination
+from strawberry_django.relay.utils import resolve_edge_class
 
+from schema.execution import shortcuts_on
 from schema.input_text import refusal_of
 
 _SEPARATOR = "|"
+
+# Where a connection's selection reads cursors: its edges' `cursor`, its pageInfo's ends.
+_CURSOR_FIELDS = {"edges": {"cursor"}, "pageInfo": {"startCursor", "endCursor"}}
 
 
 def _encode(tag: str, cursor: str | None) -> str | None:
@@ -68,10 +88,48 @@ def _decode(tag: str, cursor: str) -> str:
     return text[len(prefix) :]
 
 
-class BoundCursors(FieldExtension):
-    """Must run outermost (after the connection extension), so `bind_cursors` appends it last."""
+def _fields(
+    selection_set: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, through its fragments (validation has refused cycles)."""
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            yield from _fields(fragments[selection.name.value].selection_set, fragments)
 
-    def __init__(self, tag: str) -> None:
+
+def selects_cursors(info: Any) -> bool:
+    """Whether the connection field's selection reads any cursor. Directives are not evaluated:
+    a cursor under `@include(if: false)` counts as read, which only costs the encoding."""
+    raw = getattr(info, "_raw_info", info)  # a Strawberry Info, or graphql-core's
+    for node in raw.field_nodes:
+        for field in _fields(node.selection_set, raw.fragments):
+            wanted = _CURSOR_FIELDS.get(field.name.value)
+            if wanted and any(
+                inner.name.value in wanted for inner in _fields(field.selection_set, raw.fragments)
+            ):
+                return True
+    return False
+
+
+class BoundCursorConnection(StrawberryDjangoConnectionExtension):
+    """strawberry-django's connection extension for a root list, with cursors bound to the list.
+
+    `bind_cursors` puts it in place of the field's own connection extension, so it runs outside
+    the field's permission extensions, as that one did; `after` and `before` arrive decoded
+    (`map_arguments` runs first).
+
+    Cursors are made only when the selection reads one. strawberry-django computes, JSON-encodes
+    and base64-encodes every row's cursor; a page of 100 rows read without cursors spends more
+    on them than on its rows' columns. Such a page (forward, in a sync context) is built here
+    without them; every other page is strawberry-django's, with its cursors bound to the list.
+    """
+
+    def __init__(self, tag: str, max_results: int | None = None) -> None:
+        super().__init__(max_results=max_results)
         self.tag = tag
 
     def _tag_for(self, kwargs: dict[str, Any]) -> str:
@@ -100,16 +158,87 @@ class BoundCursors(FieldExtension):
             page_info.end_cursor = _encode(tag, page_info.end_cursor)
         return connection
 
-    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        return self._bind(next_(source, info, **kwargs), self._tag_for(kwargs))
+    def resolve(
+        self,
+        next_: Any,
+        source: Any,
+        info: Any,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        pages = {"before": before, "after": after, "first": first, "last": last}
+        if selects_cursors(info):
+            connection = super().resolve(next_, source, info, **pages, **kwargs)
+            if inspect.isawaitable(connection):
+                return self._bind_later(connection, self._tag_for(kwargs))
+            return self._bind(connection, self._tag_for(kwargs))
+        nodes = next_(source, info, **kwargs)
+        if (
+            last is None
+            and isinstance(nodes, QuerySet)
+            and shortcuts_on()
+            and not in_async_context()
+            and should_resolve_list_connection_edges(info)
+        ):
+            return self._page_without_cursors(nodes, info, before, after, first, kwargs)
+        return super().resolve(lambda *_, **__: nodes, source, info, **pages, **kwargs)
+
+    async def _bind_later(self, connection: Awaitable[Any], tag: str) -> Any:
+        return self._bind(await connection, tag)
+
+    def _page_without_cursors(
+        self,
+        nodes: QuerySet,
+        info: Any,
+        before: str | None,
+        after: str | None,
+        first: int | None,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """The page DjangoCursorConnection.resolve_connection builds from `first` alone, with no
+        cursors: the edges' cursors are null (a read would be a loud error, never a wrong one)."""
+        connection_type = self.connection_type
+        page, _ = apply_cursor_pagination(
+            nodes,
+            info=info,
+            before=before,
+            after=after,
+            first=first,
+            last=None,
+            max_results=self.max_results,
+        )
+        rows = list(page)
+        has_next_page = first is not None and len(rows) > first
+        edge_class = resolve_edge_class(connection_type)
+        return connection_type(
+            edges=[
+                edge_class(node=connection_type.resolve_node(row, info=info, **kwargs), cursor=None)
+                for row in rows[:first]
+            ],
+            total_count_qs=nodes,
+            page_info=PageInfo(
+                start_cursor=None,
+                end_cursor=None,
+                has_previous_page=False,
+                has_next_page=has_next_page,
+            ),
+        )
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        return self._bind(await next_(source, info, **kwargs), self._tag_for(kwargs))
+        connection = await super().resolve_async(next_, source, info, **kwargs)
+        return self._bind(connection, self._tag_for(kwargs))
 
 
 def bind_cursors(field: Any) -> Any:
     """Bind a root connection field's cursors to it (the tag is the resolver's name)."""
     tag = field.base_resolver.name if field.base_resolver is not None else field.python_name
     assert tag, "bind_cursors needs a named resolver"
-    field.extensions.append(BoundCursors(tag))
-    return field
+    for index, extension in enumerate(field.extensions):
+        if type(extension) is StrawberryDjangoConnectionExtension:
+            field.extensions[index] = BoundCursorConnection(tag, extension.max_results)
+            return field
+    raise TypeError("bind_cursors binds a strawberry_django.connection field's cursors")

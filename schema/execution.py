@@ -81,6 +81,11 @@ from schema.nested_pages import (
 _shortcuts: ContextVar[bool] = ContextVar("majestic_execution_shortcuts", default=True)
 
 
+def shortcuts_on() -> bool:
+    """False inside `ordinary_execution()`."""
+    return _shortcuts.get()
+
+
 @contextmanager
 def ordinary_execution() -> Iterator[None]:
     """Run operations without this module's shortcuts (to compare results, or timings)."""

@@ -36,6 +36,9 @@ def main() -> None:
     parser.add_argument(
         "--callers", nargs="*", default=[], help="also print who calls these functions"
     )
+    parser.add_argument(
+        "--callees", nargs="*", default=[], help="also print what these functions call"
+    )
     args = parser.parse_args()
     requests = args.requests or (20 if args.query == documents.ITEMS else 2)
     os.environ.update(
@@ -101,6 +104,8 @@ def main() -> None:
         stats.print_stats(args.lines)
         for function in args.callers:
             stats.print_callers(function)
+        for function in args.callees:
+            stats.print_callees(function)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import django_filters
 import pytest
 from graphql import GraphQLError, Undefined
 from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
 from modules.shipping import services
 from modules.shipping.models import ShippingItem
@@ -96,6 +97,53 @@ def test_a_nested_page_reports_more_rows_and_usable_cursors(client, network):
     batches = in_transit["batches"]
     assert batches["pageInfo"]["hasNextPage"] is True  # two batches, first: 1
     assert batches["pageInfo"]["endCursor"] == batches["edges"][0]["cursor"]
+
+
+ROOT_PAGE = """
+query Items($first: Int, $after: String) {
+  shippingItems(first: $first, after: $after, order: {field: TRACKING_NUMBER, direction: ASC}) {
+    totalCount pageInfo { hasNextPage hasPreviousPage } edges { node { trackingNumber } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("first", [None, 0, 3, 8, 20], ids=lambda first: f"first={first}")
+def test_a_root_page_read_without_cursors_answers_the_same_and_makes_no_cursor(
+    client, network, monkeypatch, first
+):
+    """strawberry-django makes every row's cursor; a root page whose selection reads none is
+    built without them, and says the same about its rows, hasNextPage and totalCount."""
+    staff = bearer(make_staff())
+    made = []
+    original = OrderedCollectionCursor.from_model.__func__
+    monkeypatch.setattr(
+        OrderedCollectionCursor,
+        "from_model",
+        classmethod(lambda cls, *args: made.append(1) or original(cls, *args)),
+    )
+    # The page after the first two rows, reached with the cursor the list gave out.
+    cursor = call_graphql(
+        client,
+        "{ shippingItems(first: 2, order: {field: TRACKING_NUMBER, direction: ASC}) {"
+        " pageInfo { endCursor } } }",
+        authorization=staff,
+    )["data"]["shippingItems"]["pageInfo"]["endCursor"]
+    for after in (None, cursor):
+        made.clear()
+        variables = {"first": first, "after": after}
+        fast = call_graphql(client, ROOT_PAGE, variables, authorization=staff)
+        assert "errors" not in fast, fast["errors"]
+        assert made == []
+        with ordinary_execution():
+            ordinary = call_graphql(client, ROOT_PAGE, variables, authorization=staff)
+        assert fast == ordinary
+        assert len(made) == len(ordinary["data"]["shippingItems"]["edges"])  # one per row
+        page = fast["data"]["shippingItems"]
+        after_rows = 2 if after else 0
+        assert page["totalCount"] == 8
+        assert len(page["edges"]) == min(8 - after_rows, first if first is not None else 8)
+        assert page["pageInfo"]["hasNextPage"] is (first is not None and first < 8 - after_rows)
 
 
 def test_a_field_with_its_own_permission_still_refuses(client, network):

@@ -190,6 +190,31 @@ def test_a_cursor_is_bound_to_the_ordering_that_issued_it(gql, staff, issued_by,
     assert len(same["data"]["shippingItems"]["edges"]) == 2
 
 
+CURSORS_THROUGH_FRAGMENTS = """
+query Items($after: String) {
+  shippingItems(first: 1, after: $after) { ...Page }
+}
+fragment Page on ShippingItemCursorConnection {
+  edges { node { trackingNumber } ... on ShippingItemCursorEdge { cursor } }
+  pageInfo { ... on PageInfo { endCursor } }
+}
+"""
+
+
+def test_cursors_asked_for_through_fragments_are_bound_to_their_list(gql, staff):
+    """A list re-encodes its cursors only when the selection reads one (edges' cursor, pageInfo's
+    ends), wherever it reads it: through named and inline fragments too."""
+    make_items(3)
+    page = gql(CURSORS_THROUGH_FRAGMENTS, as_=staff)["data"]["shippingItems"]
+    (edge,) = page["edges"]
+    assert edge["cursor"] == page["pageInfo"]["endCursor"]
+    refused = gql(TRANSPORTS, {"first": 1, "after": edge["cursor"]}, as_=staff, expect_errors=True)
+    assert refused.error_codes == ["BAD_USER_INPUT"]
+    following = gql(CURSORS_THROUGH_FRAGMENTS, {"after": edge["cursor"]}, as_=staff)
+    (next_edge,) = following["data"]["shippingItems"]["edges"]
+    assert next_edge["node"]["trackingNumber"] != edge["node"]["trackingNumber"]
+
+
 def test_bad_filter_values_are_coded_errors(gql, staff):
     result = gql(ITEMS, {"filter": {"createdAfter": "yesterday"}}, as_=staff, expect_errors=True)
     assert result.error_codes and set(result.error_codes) <= {
