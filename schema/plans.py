@@ -41,6 +41,7 @@ from graphql.execution.values import get_argument_values
 from strawberry.relay.types import Connection, Edge
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoField
@@ -83,6 +84,9 @@ class PlanRun:
             self.arguments[id(node)] = values
         return values
 
+
+# Where the is_type_of predicates that look only at a value's class (and its cast) come from.
+CLASS_BASED_IS_TYPE_OF = frozenset({"strawberry_django.type", "strawberry.schema.schema_converter"})
 
 Complete = Callable[[Any, PlanRun], Any]  # (value, run) -> completed JSON-ready value
 Step = Callable[[Any, PlanRun], Any]  # (parent object, run) -> the field's completed value
@@ -152,14 +156,39 @@ def _compile_object(
         if step is None:
             return None
         steps.append((response_key, step))
-    is_type_of = object_type.is_type_of
+    type_check = class_type_check(object_type)
 
     def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
-        if is_type_of is not None and is_type_of(source, run.info) is not True:
+        if type_check is not None and type_check(source, run.info) is not True:
             raise Fallback
         return {response_key: step(source, run) for response_key, step in steps}
 
     return complete_object
+
+
+def class_type_check(object_type: GraphQLObjectType) -> Callable[[Any, Any], Any] | None:
+    """`object_type.is_type_of`, asked once per class of value where only the class decides.
+
+    The is_type_of Strawberry and strawberry-django make look at the value's class, or at its
+    cast (strawberry.cast) when it has one: a class they accepted is accepted again without
+    asking. Any other is_type_of (a type's own) is asked for every value.
+    """
+    is_type_of = object_type.is_type_of
+    if is_type_of is None or getattr(is_type_of, "__module__", None) not in CLASS_BASED_IS_TYPE_OF:
+        return is_type_of
+    accepted: set[type] = set()
+
+    def type_check(source: Any, info: Any) -> bool:
+        if getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
+            return is_type_of(source, info) is True
+        if type(source) in accepted:
+            return True
+        if is_type_of(source, info) is not True:
+            return False
+        accepted.add(type(source))
+        return True
+
+    return type_check
 
 
 def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: Any) -> Step | None:

@@ -114,3 +114,30 @@ def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, o
     _get_parse_cache(512).cache_clear()
     _get_validate_cache(512).cache_clear()
     assert _live_sources_holding(marker) == 0
+
+
+# 6. A plan asks a type's is_type_of once per class of value, where only the class decides ------
+
+
+def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(network):
+    from graphql import GraphQLObjectType
+    from strawberry import cast
+
+    from modules.shipping.models import ShippingBatch, ShippingItem
+    from modules.shipping.schema import ShippingBatch as ShippingBatchType
+    from schema.plans import class_type_check
+    from schema.root import schema
+
+    check = class_type_check(schema._schema.type_map["ShippingItem"])
+    item, other_item = ShippingItem.objects.all()[:2]
+    assert check(item, None) is True
+    assert check(other_item, None) is True  # the class was accepted: not asked again
+    assert check(ShippingBatch.objects.first(), None) is False
+    assert check(cast(ShippingBatchType, other_item), None) is False  # cast: asked every time
+
+    asked = []
+    own = GraphQLObjectType("Own", {}, is_type_of=lambda value, info: asked.append(value) or True)
+    own_check = class_type_check(own)
+    own_check(item, None)
+    own_check(item, None)
+    assert asked == [item, item]  # a type's own is_type_of may look at more than the class
