@@ -30,11 +30,12 @@ tests compare both ways; the bench measures both).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property, partial
+from types import GeneratorType
 from typing import Any
 
 from django.db.models import QuerySet
@@ -306,6 +307,24 @@ def prefetched_connection_of(
     )
 
 
+# Classes of values that strawberry-django's resolver wrapper leaves as they are: not a manager,
+# a queryset, an awaitable or a callable. Each is a property of the class, except that a generator
+# may be awaitable: generators are checked every time.
+_plain_value_classes: set[type] = {type(None)}
+
+
+def is_plain_value(value: Any) -> bool:
+    """Whether strawberry-django would return `value` as it is (see DirectResolver)."""
+    value_class = type(value)
+    if value_class in _plain_value_classes:
+        return True
+    if isinstance(value, BaseManager | QuerySet) or inspect.isawaitable(value) or callable(value):
+        return False
+    if value_class is not GeneratorType:
+        _plain_value_classes.add(value_class)
+    return True
+
+
 @dataclass(frozen=True)
 class DirectResolver:
     """A resolver field with nothing around it: no arguments, no field extension, one value.
@@ -316,6 +335,7 @@ class DirectResolver:
     """
 
     definition: Any
+    function: Callable[..., Any]  # the resolver's own function
     pass_self: bool
     pass_source_as: tuple[str, ...]  # names of `root`/`parent` parameters
     info_parameter: str | None
@@ -327,10 +347,8 @@ class DirectResolver:
         kwargs = dict.fromkeys(self.pass_source_as, source)
         if self.info_parameter is not None:
             kwargs[self.info_parameter] = self.info_class(_raw_info=info, _field=self.definition)
-        resolver = self.definition.base_resolver
-        result = resolver(source, **kwargs) if self.pass_self else resolver(**kwargs)
-        unusual = isinstance(result, BaseManager | QuerySet) or inspect.isawaitable(result)
-        if unusual or callable(result):
+        result = self.function(source, **kwargs) if self.pass_self else self.function(**kwargs)
+        if not is_plain_value(result):
             raise Fallback
         return result
 
@@ -373,8 +391,11 @@ def direct_resolver_of(
     ):
         return None
     resolver = definition.base_resolver
+    if not callable(resolver.wrapped_func):
+        return None  # the ordinary path reports it
     return DirectResolver(
         definition=definition,
+        function=resolver.wrapped_func,
         pass_self=resolver.self_parameter is not None,
         pass_source_as=tuple(
             p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None

@@ -309,3 +309,36 @@ def test_an_error_inside_a_planned_page_is_reported_at_its_path_as_before(
     assert [error["path"] for error in fast["errors"]] == [
         ["transports", "edges", index, "node", "sourceCenter"] for index in (0, 1)
     ]
+
+
+def test_a_direct_resolver_leaves_to_strawberry_django_what_it_would_post_process():
+    """Managers, querysets, awaitables and callables take the ordinary path, however many plain
+    values of other classes came before them; a generator is looked at every time."""
+    import types
+
+    from schema.execution import is_plain_value
+
+    services.shipping_item_create(sku="SKU-9")
+    item = ShippingItem.objects.get()
+    assert is_plain_value(item) and is_plain_value(item)  # the second time from the memo
+    assert is_plain_value(None) and is_plain_value("text")
+
+    async def coroutine_function():
+        return item
+
+    coroutine = coroutine_function()
+    assert not is_plain_value(coroutine)
+    coroutine.close()
+    assert not is_plain_value(ShippingItem.objects.all())
+    assert not is_plain_value(item.batches)  # a related manager
+    assert not is_plain_value(lambda: item)
+
+    def plain_generator():
+        yield item
+
+    @types.coroutine
+    def awaitable_generator():
+        yield item
+
+    assert is_plain_value(plain_generator())
+    assert not is_plain_value(awaitable_generator())  # the same class: asked again
