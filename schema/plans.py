@@ -253,6 +253,18 @@ def _compile_value(
     executor: Any, value_type: GraphQLOutputType, details_list: Any
 ) -> Complete | None:
     """Completion of a value of `value_type`, as graphql-core's complete_value does it."""
+    if isinstance(value_type, GraphQLNonNull) and isinstance(value_type.of_type, GraphQLObjectType):
+        # The commonest case (an edge, its node) in one step rather than two.
+        complete_object = _compile_object(executor, value_type.of_type, details_list)
+        if complete_object is None:
+            return None
+
+        def complete_non_null_object(value: Any, run: PlanRun) -> Any:
+            if value is None or isinstance(value, Exception):
+                raise Fallback  # the ordinary path raises the null error, or reports the error
+            return complete_object(value, run)
+
+        return complete_non_null_object
     if isinstance(value_type, GraphQLNonNull):
         inner = _compile_value(executor, value_type.of_type, details_list)
         if inner is None:
