@@ -73,6 +73,8 @@ from strawberry_django.utils.typing import get_django_definition
 from schema.nested_pages import (
     PAGE_RELATIONS,
     NestedPage,
+    PageBuilder,
+    building_page,
     page_attribute,
     page_relations,
     with_nested_pages,
@@ -234,7 +236,14 @@ class PrefetchedConnection:
         connection = self.connection_type
         if not self._wants_edges(info):
             return connection(
-                edges=[], total_count_qs=rows, page_info=PageInfo(None, None, False, False)
+                edges=[],
+                total_count_qs=rows,
+                page_info=PageInfo(
+                    start_cursor=None,
+                    end_cursor=None,
+                    has_previous_page=False,
+                    has_next_page=False,
+                ),
             )
         results, has_previous_page, has_next_page = self.window(rows, **arguments)
         ordering = get_queryset_config(rows).ordering_descriptors
@@ -431,8 +440,39 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
             definition, model = _definitions(graphql_type, field)
             if model is not None:
                 django_fields.append((model, definition, connection is not None))
-    schema.extensions = {**(schema.extensions or {}), PAGE_RELATIONS: page_relations(django_fields)}
+    relations = page_relations(django_fields)
+    schema.extensions = {**(schema.extensions or {}), PAGE_RELATIONS: relations}
+    counts["pages built here"] = _build_many_to_many_pages(schema, relations)
     return counts
+
+
+def _build_many_to_many_pages(schema: GraphQLSchema, relations: frozenset[tuple[type, str]]) -> int:
+    """Give each plain many-to-many nested page its PageBuilder (schema/nested_pages.py) as the
+    optimizer hint of its field; returns how many fields got one."""
+    built = 0
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            connection = (field.extensions or {}).get(PREFETCHED_CONNECTION)
+            _, model = _definitions(graphql_type, field)
+            if connection is None or (model, connection.relation) not in relations:
+                continue
+            if not isinstance(getattr(model, connection.relation, None), ManyToManyDescriptor):
+                continue  # Django's reverse foreign-key prefetcher reads its queryset whole
+            hints = connection.definition.store.prefetch_related
+            if not any(isinstance(hint, PageBuilder) for hint in hints):
+                hints.append(
+                    PageBuilder(
+                        connection.definition,
+                        connection.relation,
+                        model,
+                        connection.max_results,
+                        shortcuts_on,
+                    )
+                )
+            built += 1
+    return built
 
 
 class NestedPageOptimizer(DjangoOptimizerExtension):
@@ -440,7 +480,7 @@ class NestedPageOptimizer(DjangoOptimizerExtension):
 
     def optimize(self, qs: Any, info: Any, *, store: Any = None) -> Any:
         optimized = super().optimize(qs, info, store=store)
-        if not isinstance(optimized, QuerySet) or not _shortcuts.get():
+        if not isinstance(optimized, QuerySet) or not _shortcuts.get() or building_page():
             return optimized
         schema = getattr(info, "_raw_info", info).schema  # a Strawberry Info, or graphql-core's
         relations = (schema.extensions or {}).get(PAGE_RELATIONS)

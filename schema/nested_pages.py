@@ -14,32 +14,40 @@ path asks for one (`NestedPage.as_queryset`).
 
 strawberry-django caps each parent's rows with a window function (ROW_NUMBER() OVER (PARTITION
 BY parent) <= limit), which costs more to build and run than ordinary pages need. Many-to-many
-pages are first read without it, at most `limit` x parents + 1 rows: when they all fit, each page
-is cut here (`_whole_pages`); when not, some parent has a long list and the window runs after all
-(one query more; the relation then goes straight to the window for a minute).
+pages are built by `PageBuilder` (the optimizer hint of their field) without it; fetch_pages first
+reads at most `limit` x parents + 1 rows: when they all fit, each page is cut here (`_whole_pages`);
+when not, some parent has a long list and the window is added after all (one query more; the
+relation then goes straight to the window for a minute). Wherever Django's prefetch runs a page
+(inside another prefetch, or under a select_related path), the page gets its window first
+(`with_windows`). Reverse foreign-key pages keep strawberry-django's window: Django's prefetcher
+reads their queryset whole.
 
 Only relations that nothing but a plain nested connection field reads get this (`page_relations`):
 any other field or optimizer hint over the same relation would look for Django's own cache. Inside
-`ordinary_execution()` nothing is rewritten.
+`ordinary_execution()` PageBuilder puts strawberry-django's window on, as the library would, and
+nothing is rewritten.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.constants import LOOKUP_SEP
-from django.db.models.fields.related_descriptors import ManyToManyDescriptor
-from django.db.models.lookups import LessThanOrEqual
 from django.db.models.query import ModelIterable
-from django.db.models.sql.where import AND
+from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.nodes import get_variable_values
 from strawberry_django.fields.field import StrawberryDjangoField
-from strawberry_django.pagination import remove_window_pagination
+from strawberry_django.optimizer import mark_optimized_by_prefetching
+from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config
+from strawberry_django.relay.cursor_connection import apply_cursor_pagination
+from strawberry_django.settings import strawberry_django_settings
 
-# The annotations of strawberry-django's nested-page window (see `without_window`).
+# The annotations of strawberry-django's nested-page window, which _whole_pages emulates.
 ROW_NUMBER = "_strawberry_row_number"
 TOTAL_COUNT = "_strawberry_total_count"
 
@@ -81,9 +89,36 @@ class NestedPage:
         return queryset
 
 
+class UnwindowedPage(Prefetch):
+    """A many-to-many page lookup built by PageBuilder: ordered and filtered like
+    strawberry-django's, but without its window, which caps each parent's rows at `limit`."""
+
+    def __init__(
+        self, lookup: str, queryset: QuerySet, *, related_field_id: str, limit: int | None
+    ) -> None:
+        super().__init__(lookup, queryset=queryset)
+        self.related_field_id = related_field_id
+        self.limit = limit
+
+    def windowed(self, queryset: QuerySet | None = None) -> QuerySet:
+        """`queryset` (by default this lookup's) with the window strawberry-django puts on it."""
+        return apply_window_pagination(
+            self.queryset if queryset is None else queryset,
+            related_field_id=self.related_field_id,
+            limit=self.limit,
+        )
+
+
 class PagePrefetch(Prefetch):
     """A nested page lookup, fetched by RowsWithPages. Its `to_attr` is the NestedPage's
-    attribute, so Django's own prefetch, which runs after, finds it done and skips it."""
+    attribute, so Django's own prefetch, which runs after, finds it done and skips it.
+    `unwindowed`: the page has no window yet (see fetch_pages)."""
+
+    def __init__(
+        self, lookup: str, queryset: QuerySet, *, unwindowed: UnwindowedPage | None = None
+    ) -> None:
+        super().__init__(lookup, queryset=queryset, to_attr=page_attribute(lookup))
+        self.unwindowed = unwindowed
 
 
 class RowsWithPages(ModelIterable):
@@ -125,26 +160,23 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     parent_model, relation = type(parents[0]), lookup.prefetch_through
     # The related manager of one parent builds the query for all (as Django's prefetch does).
     manager = getattr(parents[0], relation)
-    rows_by_parent = None
-    # Django's reverse foreign-key prefetcher reads the queryset it is given right away, whole:
-    # only many-to-many pages are fetched without their window.
-    many_to_many = isinstance(getattr(parent_model, relation), ManyToManyDescriptor)
-    window = without_window(lookup.queryset) if many_to_many else None
-    if window is not None and _long_lists.get((parent_model, relation), 0.0) < time.monotonic():
-        unwindowed, limit = window
-        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
-            parents, [unwindowed]
-        )
-        rows_by_parent = _whole_pages(related, row_key, limit, len(parents))
+    queryset, rows_by_parent = lookup.queryset, None
+    unwindowed = lookup.unwindowed
+    if unwindowed is not None:
+        if _long_lists.get((parent_model, relation), 0.0) < time.monotonic():
+            related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
+                parents, [queryset]
+            )
+            rows_by_parent = _whole_pages(related, row_key, unwindowed.limit, len(parents))
+            if rows_by_parent is None:
+                _long_lists[parent_model, relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
         if rows_by_parent is None:
-            _long_lists[parent_model, relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
+            queryset = unwindowed.windowed(queryset)
     if rows_by_parent is None:
-        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
-            parents, [lookup.queryset]
-        )
+        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
         rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
-        page = NestedPage(rows_by_parent.get(parent_key(parent), []), lookup.queryset)
+        page = NestedPage(rows_by_parent.get(parent_key(parent), []), queryset)
         parent.__dict__[lookup.to_attr] = page
 
 
@@ -156,19 +188,23 @@ def _by_parent(rows: Iterable[Any], row_key: Callable[[Any], Any]) -> dict[Any, 
 
 
 def _whole_pages(
-    related: QuerySet, row_key: Callable[[Any], Any], limit: int, parent_count: int
+    related: QuerySet, row_key: Callable[[Any], Any], limit: int | None, parent_count: int
 ) -> dict[Any, list[Any]] | None:
     """Every parent's page, cut to `limit` rows here rather than by a window function in SQL,
     which costs more to build and run than the rows it spares on ordinary pages.
 
     Reads at most as many rows as the window could return, without their own nested pages; when
     there are more (some parent has a long list), None: the window decides. The rows kept then
-    get their nested pages.
+    get their nested pages. No limit: every row.
     """
-    most = limit * parent_count
-    rows = list(related.prefetch_related(None)[: most + 1])
-    if len(rows) > most:
-        return None
+    rows_only = related.prefetch_related(None)
+    if limit is None:
+        rows = list(rows_only)
+    else:
+        most = limit * parent_count
+        rows = list(rows_only[: most + 1])
+        if len(rows) > most:
+            return None
     grouped = _by_parent(rows, row_key)
     for page in grouped.values():
         total = len(page)
@@ -182,37 +218,102 @@ def _whole_pages(
     return grouped
 
 
-def without_window(queryset: QuerySet) -> tuple[QuerySet, int] | None:
-    """`queryset` without strawberry-django's per-parent window, and the window's row limit.
+# Set while PageBuilder builds a page's queryset: the optimizer then leaves the page's own nested
+# pages as they are, for with_nested_pages to place once the whole query is known.
+_building_page: ContextVar[bool] = ContextVar("majestic_building_page", default=False)
 
-    strawberry_django.pagination.apply_window_pagination pages a nested list with two window
-    annotations and one filter, `ROW_NUMBER() OVER (PARTITION BY parent ...) <= limit`; the
-    library's remove_window_pagination takes them off. None when the query is anything else (a
-    page from both ends, an offset, DISTINCT, a slice ...): removing would change its rows.
+
+def building_page() -> bool:
+    return _building_page.get()
+
+
+class PageBuilder:
+    """A many-to-many nested page's lookup, as strawberry-django's optimizer would build it but
+    without its window (`ROW_NUMBER() OVER (PARTITION BY parent) <= limit`) when the page is
+    taken from one end (`first` or `last`): the window costs more to build than ordinary pages
+    spare, and fetch_pages cuts the pages in Python, or adds the window when a list is long.
+
+    The optimizer calls it as a `prefetch_related` hint of the nested connection field, with the
+    field's Info (and then leaves that relation to it). Each part is strawberry-django's own: the
+    field's get_queryset (the type's get_queryset, permissions, the optimizer for the page's own
+    selection) and apply_cursor_pagination (order, `after`/`before`, the limits of `first`/`last`).
     """
-    query = queryset.query
-    windows = {name for name, value in query.annotations.items() if value.contains_over_clause}
-    if windows != {ROW_NUMBER, TOTAL_COUNT} or query.distinct or query.is_sliced:
-        return None
-    where = query.where
-    filters = [child for child in where.children if child.contains_over_clause]
-    if where.connector != AND or where.negated or len(filters) != 1:
-        return None
-    (limit_filter,) = filters
-    if (
-        not isinstance(limit_filter, LessThanOrEqual)
-        or limit_filter.lhs != query.annotations[ROW_NUMBER]
-        or type(limit_filter.rhs) is not int
-    ):
-        return None
-    return remove_window_pagination(queryset), limit_filter.rhs
+
+    def __init__(
+        self,
+        definition: StrawberryDjangoField,
+        relation: str,
+        model: type[Model],
+        max_results: int | None,
+        shortcuts_on: Callable[[], bool],
+    ) -> None:
+        field = model._meta.get_field(relation)
+        self.definition = definition
+        self.relation = relation
+        self.related_model = field.related_model
+        remote = field.remote_field  # the field of the page's rows that points back at `model`
+        self.related_field_id = getattr(remote, "attname", None) or remote.name
+        self.max_results = max_results
+        self.shortcuts_on = shortcuts_on
+
+    def __call__(self, info: Any) -> Prefetch:
+        raw = info._raw_info
+        arguments = get_argument_values(  # as strawberry-django's optimizer reads them
+            raw.parent_type.fields[raw.field_name],
+            raw.field_nodes[0],
+            VariableValues(sources={}, coerced=get_variable_values(raw)),
+        )
+        pages = {name: arguments.get(name) for name in ("before", "after", "first", "last")}
+        token = _building_page.set(True)
+        try:
+            queryset = self.definition.get_queryset(
+                self.related_model._base_manager.all(),
+                info,
+                _strawberry_related_field_id=self.related_field_id,
+                **pages,
+            )
+        finally:
+            _building_page.reset(token)
+        # Pages from both ends take a window of their own: left to strawberry-django.
+        unwindowed = (pages["first"] is None or pages["last"] is None) and self.shortcuts_on()
+        queryset, _ = apply_cursor_pagination(
+            queryset,
+            related_field_id=None if unwindowed else self.related_field_id,
+            info=info,
+            max_results=self.max_results,
+            **pages,
+        )
+        if not unwindowed:
+            return Prefetch(self.relation, queryset=mark_optimized_by_prefetching(queryset))
+        # apply_cursor_pagination sliced the rows of one list ([:first + 1] or, reversed,
+        # [:last + 1]): that slice is each parent's limit here. Without either, the window
+        # caps a page at the default page size.
+        limit = queryset.query.high_mark if queryset.query.is_sliced else default_page_limit()
+        queryset = queryset.all()
+        queryset.query.clear_limits()
+        return UnwindowedPage(
+            self.relation,
+            queryset=mark_optimized_by_prefetching(queryset),
+            related_field_id=self.related_field_id,
+            limit=limit,
+        )
+
+
+def default_page_limit() -> int | None:
+    """The rows a nested page without `first` or `last` may hold (None: all), as
+    strawberry_django.pagination.apply_window_pagination works it out."""
+    settings = strawberry_django_settings()
+    limit, most = settings["PAGINATION_DEFAULT_LIMIT"], settings["PAGINATION_MAX_LIMIT"]
+    return most if most is not None and (limit is None or limit > most) else limit
 
 
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
     """`queryset` with its nested-page lookups (at any depth) fetched by RowsWithPages."""
     lookups = queryset._prefetch_related_lookups
-    if not lookups or queryset._iterable_class not in (ModelIterable, RowsWithPages):
+    if not lookups:
         return queryset
+    if queryset._iterable_class not in (ModelIterable, RowsWithPages):
+        return with_windows(queryset)  # rows read some other way: Django's prefetch runs
     rewritten = tuple(_rewritten(queryset.model, lookup, page_relations) for lookup in lookups)
     if all(new is old for new, old in zip(rewritten, lookups, strict=True)):
         return queryset
@@ -224,22 +325,50 @@ def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, 
 
 def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, str]]) -> Any:
     """A page's lookup as a PagePrefetch (with its own pages rewritten inside); any other lookup
-    as it was, since Django's prefetch runs it and the lookups inside it: none may be a page."""
+    runs in Django's prefetch, with the lookups inside it: pages there get their window."""
     if not isinstance(lookup, Prefetch) or lookup.queryset is None:
         return lookup
     relation = lookup.prefetch_through
-    config = get_queryset_config(lookup.queryset)
+    if LOOKUP_SEP in relation or lookup.to_attr is not None:
+        return _windowed(lookup)
+    inner = lookup.queryset
+    if isinstance(lookup, UnwindowedPage):
+        return PagePrefetch(
+            relation, queryset=with_nested_pages(inner, page_relations), unwindowed=lookup
+        )
+    config = get_queryset_config(inner)
     if (
         type(lookup) is not Prefetch
-        or lookup.to_attr is not None
-        or LOOKUP_SEP in relation
         or (model, relation) not in page_relations
         or not config.optimized_by_prefetching
         or config.ordering_descriptors is None
     ):
+        return _windowed(lookup)
+    return PagePrefetch(relation, queryset=with_nested_pages(inner, page_relations))
+
+
+def _windowed(lookup: Prefetch) -> Prefetch:
+    """`lookup` for Django's prefetch: an unwindowed page gets its window, and so does every page
+    inside it."""
+    if isinstance(lookup, UnwindowedPage):
+        return Prefetch(lookup.prefetch_through, queryset=with_windows(lookup.windowed()))
+    if lookup.queryset is None:
         return lookup
-    inner = with_nested_pages(lookup.queryset, page_relations)
-    return PagePrefetch(relation, queryset=inner, to_attr=page_attribute(relation))
+    inner = with_windows(lookup.queryset)
+    if inner is lookup.queryset:
+        return lookup
+    return Prefetch(lookup.prefetch_through, queryset=inner, to_attr=lookup.to_attr)
+
+
+def with_windows(queryset: QuerySet) -> QuerySet:
+    """`queryset` with every unwindowed page among its lookups (at any depth) windowed."""
+    lookups = queryset._prefetch_related_lookups
+    windowed = tuple(
+        _windowed(lookup) if isinstance(lookup, Prefetch) else lookup for lookup in lookups
+    )
+    if all(new is old for new, old in zip(windowed, lookups, strict=True)):
+        return queryset
+    return queryset.prefetch_related(None).prefetch_related(*windowed)
 
 
 def page_relations(fields: list[tuple[type, Any, bool]]) -> frozenset[tuple[type, str]]:
@@ -259,6 +388,8 @@ def page_relations(fields: list[tuple[type, Any, bool]]) -> frozenset[tuple[type
         relation = definition.django_name or definition.python_name
         (pages if is_page else elsewhere).add((model, relation))
         for hint in definition.store.prefetch_related:
+            if isinstance(hint, PageBuilder):
+                continue  # ours (apply_shortcuts): the page itself
             path = hint.prefetch_through if isinstance(hint, Prefetch) else hint
             if isinstance(path, str):
                 elsewhere.add((model, path.split(LOOKUP_SEP, 1)[0]))

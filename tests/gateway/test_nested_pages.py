@@ -19,7 +19,12 @@ from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 from modules.shipping.models import ShippingBatch, ShippingItem, Transport
 from schema import nested_pages
 from schema.execution import ordinary_execution
-from schema.nested_pages import PAGE_RELATIONS, ROW_NUMBER, page_relations, without_window
+from schema.nested_pages import (
+    PAGE_RELATIONS,
+    UnwindowedPage,
+    default_page_limit,
+    page_relations,
+)
 from schema.root import schema
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
@@ -200,35 +205,53 @@ class InfoWithPageLimit:  # all apply_cursor_pagination reads of an Info
             relay_max_results = 100
 
 
-def paged(**arguments):
-    """A nested page of batches per item, as strawberry-django's optimizer builds it."""
-    return apply_cursor_pagination(
-        ShippingBatch.objects.order_by("-id"),
-        related_field_id="items",
-        info=InfoWithPageLimit,
-        before=None,
-        after=None,
-        max_results=100,
-        **{"first": None, "last": None, **arguments},
+@pytest.mark.parametrize("arguments", [{"first": 5}, {"last": 3}, {"first": 0}, {}])
+def test_an_unwindowed_page_gets_exactly_strawberry_djangos_window_when_it_needs_one(arguments):
+    """PageBuilder takes the window off a page's slice and fetch_pages puts it back for long
+    lists: the SQL must then be strawberry-django's own, or pages would differ."""
+    pages = {"before": None, "after": None, "first": None, "last": None, **arguments}
+    batches = ShippingBatch.objects.order_by("-id")
+    library = apply_cursor_pagination(
+        batches, related_field_id="items", info=InfoWithPageLimit, max_results=100, **pages
     )[0]
+    sliced = apply_cursor_pagination(batches, info=InfoWithPageLimit, max_results=100, **pages)[0]
+    unsliced = sliced.all()
+    unsliced.query.clear_limits()
+    limit = sliced.query.high_mark if sliced.query.is_sliced else default_page_limit()
+    page = UnwindowedPage("batches", queryset=unsliced, related_field_id="items", limit=limit)
+    assert " OVER " not in str(page.queryset.query)
+    assert str(page.windowed().query) == str(library.query)
 
 
-@pytest.mark.parametrize(("arguments", "limit"), [({}, 100), ({"first": 5}, 6), ({"last": 3}, 4)])
-def test_the_window_of_a_nested_page_is_recognised_and_removed(arguments, limit):
-    """If strawberry-django changes how it pages nested lists, this fails (rather than every
-    many-to-many page silently going back to the window)."""
-    windowed = paged(**arguments)
-    unwindowed, found_limit = without_window(windowed)
-    assert found_limit == limit
-    assert " OVER " not in str(unwindowed.query) and " OVER " in str(windowed.query)
-    assert ROW_NUMBER not in unwindowed.query.annotations
-    assert ROW_NUMBER in windowed.query.annotations  # the original is left as it was
+DIRECT_PAGES = """
+query Pages($first: Int, $last: Int) { shippingItems(first: 10) { edges { node {
+    batches(first: $first, last: $last) { pageInfo { hasNextPage hasPreviousPage }
+      edges { node { alias } } }
+} } } }
+"""
 
 
-def test_pages_from_both_ends_or_of_distinct_rows_keep_their_window():
-    assert without_window(paged(first=2, last=1)) is None
-    assert without_window(paged().distinct()) is None
-    assert without_window(ShippingBatch.objects.order_by("-id")) is None
+@pytest.mark.parametrize(
+    ("variables", "windows"),
+    [({"first": 1}, 0), ({"last": 1}, 0), ({"first": 2, "last": 1}, 1), ({}, 0)],
+    ids=["first", "last", "first-and-last", "whole-lists"],
+)
+def test_a_many_to_many_page_from_one_end_is_read_without_the_window(
+    client, network, variables, windows
+):
+    """Pages taken from one end are cut in Python; other shapes keep strawberry-django's window
+    (the ordinary path always has it), and every answer is the ordinary path's."""
+    staff = bearer(make_staff())
+    with CaptureQueriesContext(connection) as fast_queries:
+        fast = call_graphql(client, DIRECT_PAGES, variables, authorization=staff)
+    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+        ordinary = call_graphql(client, DIRECT_PAGES, variables, authorization=staff)
+    assert "errors" not in fast, fast["errors"]
+    assert fast == ordinary
+    assert any(edge["node"]["batches"]["edges"] for edge in fast["data"]["shippingItems"]["edges"])
+    assert sum(" OVER " in query["sql"] for query in fast_queries) == windows
+    assert sum(" OVER " in query["sql"] for query in ordinary_queries) == 1
+    assert len(fast_queries) == len(ordinary_queries)
 
 
 def test_pages_under_a_foreign_key_prefetch_stay_with_django_and_cost_no_extra_queries(
