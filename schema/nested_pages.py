@@ -18,9 +18,9 @@ pages are built by `PageBuilder` (the optimizer hint of their field) without it;
 reads at most `limit` x parents + 1 rows: when they all fit, each page is cut here (`_whole_pages`);
 when not, some parent has a long list and the window is added after all (one query more; the
 relation then goes straight to the window for a minute). Wherever Django's prefetch runs a page
-(inside another prefetch, or under a select_related path), the page gets its window first
-(`with_windows`). Reverse foreign-key pages keep strawberry-django's window: Django's prefetcher
-reads their queryset whole.
+(inside another prefetch, or under a select_related path), it reads the page with its window
+(`UnwindowedPage.queryset`). Reverse foreign-key pages keep strawberry-django's
+window: Django's prefetcher reads their queryset whole.
 
 Only relations that nothing but a plain nested connection field reads get this (`page_relations`):
 any other field or optimizer hint over the same relation would look for Django's own cache. Inside
@@ -63,14 +63,18 @@ def page_attribute(relation: str) -> str:
 class NestedPage:
     """One parent's rows of a nested page, and the queryset they were fetched with."""
 
-    __slots__ = ("for_parent", "rows", "source")
+    __slots__ = ("for_parent", "rows", "source", "whole")
 
-    def __init__(self, rows: list[Any], source: QuerySet, *, for_parent: bool = False) -> None:
+    def __init__(
+        self, rows: list[Any], source: QuerySet, *, for_parent: bool = False, whole: bool = False
+    ) -> None:
         self.rows = rows
         self.source = source
         # False: `source` is shared by every parent of the list (fetch_pages); True: it is
         # Django's prefetched queryset of this parent.
         self.for_parent = for_parent
+        # Every row of the parent's list was read (`_whole_pages`): no rows means none at all.
+        self.whole = whole
 
     @property
     def ordering(self) -> Any:
@@ -84,28 +88,49 @@ class NestedPage:
             return self.source
         manager = getattr(parent, relation)
         queryset = manager._apply_rel_filters(self.source)  # as Django's prefetch_one_level does
+        if self.whole and not self.rows:
+            # strawberry-django would count an empty page's rows in SQL (a windowed one it knows
+            # to be empty): there are none to count.
+            queryset = queryset.none()
         queryset._result_cache = self.rows
         queryset._prefetch_done = True
         return queryset
 
 
 class UnwindowedPage(Prefetch):
-    """A many-to-many page lookup built by PageBuilder: ordered and filtered like
-    strawberry-django's, but without its window, which caps each parent's rows at `limit`."""
+    """A many-to-many page lookup built by PageBuilder: `page_queryset` is ordered and filtered
+    like strawberry-django's page, without its window, which caps each parent's rows at `limit`.
+
+    fetch_pages reads `page_queryset`. Wherever Django's prefetch runs the lookup instead (inside
+    another prefetch, under a select_related path, for a schema without NestedPageOptimizer) it
+    reads `queryset`, and gets the page with its window, built then: Django keeps that queryset
+    on each parent, and strawberry-django counts an empty page's rows without SQL only when it
+    finds the window there.
+    """
 
     def __init__(
         self, lookup: str, queryset: QuerySet, *, related_field_id: str, limit: int | None
     ) -> None:
-        super().__init__(lookup, queryset=queryset)
+        self._with_window: QuerySet | None = None
+        super().__init__(lookup)
+        self.page_queryset = queryset
         self.related_field_id = related_field_id
         self.limit = limit
 
-    def windowed(self, queryset: QuerySet | None = None) -> QuerySet:
-        """`queryset` (by default this lookup's) with the window strawberry-django puts on it."""
+    @property
+    def queryset(self) -> QuerySet:  # type: ignore[override]
+        if self._with_window is None:
+            self._with_window = self.windowed(self.page_queryset)
+        return self._with_window
+
+    @queryset.setter
+    def queryset(self, value: QuerySet | None) -> None:
+        self._with_window = value  # None (from Prefetch.__init__): built when first read
+
+    def windowed(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` with the window strawberry-django puts on this page."""
         return apply_window_pagination(
-            self.queryset if queryset is None else queryset,
-            related_field_id=self.related_field_id,
-            limit=self.limit,
+            queryset, related_field_id=self.related_field_id, limit=self.limit
         )
 
 
@@ -161,23 +186,25 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     # The related manager of one parent builds the query for all (as Django's prefetch does).
     manager = getattr(parents[0], relation)
     queryset, rows_by_parent = lookup.queryset, None
-    unwindowed = lookup.unwindowed
+    unwindowed = lookup.unwindowed  # then `queryset` has no window
     if unwindowed is not None:
         if _long_lists.get((parent_model, relation), 0.0) < time.monotonic():
             related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
                 parents, [queryset]
             )
-            rows_by_parent = _whole_pages(related, row_key, unwindowed.limit, len(parents))
+            distinct_parents = len({parent_key(parent) for parent in parents})
+            rows_by_parent = _whole_pages(related, row_key, unwindowed.limit, distinct_parents)
             if rows_by_parent is None:
                 _long_lists[parent_model, relation] = time.monotonic() + LONG_LIST_MEMORY_SECONDS
         if rows_by_parent is None:
             queryset = unwindowed.windowed(queryset)
-    if rows_by_parent is None:
+    whole = rows_by_parent is not None
+    if not whole:
         related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
         rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
-        page = NestedPage(rows_by_parent.get(parent_key(parent), []), queryset)
-        parent.__dict__[lookup.to_attr] = page
+        rows = rows_by_parent.get(parent_key(parent), [])
+        parent.__dict__[lookup.to_attr] = NestedPage(rows, queryset, whole=whole)
 
 
 def _by_parent(rows: Iterable[Any], row_key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
@@ -275,15 +302,15 @@ class PageBuilder:
         finally:
             _building_page.reset(token)
         # Pages from both ends take a window of their own: left to strawberry-django.
-        unwindowed = (pages["first"] is None or pages["last"] is None) and self.shortcuts_on()
+        without_window = (pages["first"] is None or pages["last"] is None) and self.shortcuts_on()
         queryset, _ = apply_cursor_pagination(
             queryset,
-            related_field_id=None if unwindowed else self.related_field_id,
+            related_field_id=None if without_window else self.related_field_id,
             info=info,
             max_results=self.max_results,
             **pages,
         )
-        if not unwindowed:
+        if not without_window:
             return Prefetch(self.relation, queryset=mark_optimized_by_prefetching(queryset))
         # apply_cursor_pagination sliced the rows of one list ([:first + 1] or, reversed,
         # [:last + 1]): that slice is each parent's limit here. Without either, the window
@@ -304,16 +331,16 @@ def default_page_limit() -> int | None:
     strawberry_django.pagination.apply_window_pagination works it out."""
     settings = strawberry_django_settings()
     limit, most = settings["PAGINATION_DEFAULT_LIMIT"], settings["PAGINATION_MAX_LIMIT"]
+    if limit is not None and limit < 0:
+        limit = None
     return most if most is not None and (limit is None or limit > most) else limit
 
 
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
     """`queryset` with its nested-page lookups (at any depth) fetched by RowsWithPages."""
     lookups = queryset._prefetch_related_lookups
-    if not lookups:
+    if not lookups or queryset._iterable_class not in (ModelIterable, RowsWithPages):
         return queryset
-    if queryset._iterable_class not in (ModelIterable, RowsWithPages):
-        return with_windows(queryset)  # rows read some other way: Django's prefetch runs
     rewritten = tuple(_rewritten(queryset.model, lookup, page_relations) for lookup in lookups)
     if all(new is old for new, old in zip(rewritten, lookups, strict=True)):
         return queryset
@@ -325,17 +352,19 @@ def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, 
 
 def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, str]]) -> Any:
     """A page's lookup as a PagePrefetch (with its own pages rewritten inside); any other lookup
-    runs in Django's prefetch, with the lookups inside it: pages there get their window."""
-    if not isinstance(lookup, Prefetch) or lookup.queryset is None:
+    as it was, since Django's prefetch runs it and the lookups inside it (an UnwindowedPage among
+    them with its window)."""
+    if not isinstance(lookup, Prefetch):
         return lookup
     relation = lookup.prefetch_through
     if LOOKUP_SEP in relation or lookup.to_attr is not None:
-        return _windowed(lookup)
-    inner = lookup.queryset
+        return lookup
     if isinstance(lookup, UnwindowedPage):
-        return PagePrefetch(
-            relation, queryset=with_nested_pages(inner, page_relations), unwindowed=lookup
-        )
+        inner = with_nested_pages(lookup.page_queryset, page_relations)
+        return PagePrefetch(relation, queryset=inner, unwindowed=lookup)
+    inner = lookup.queryset
+    if inner is None:
+        return lookup
     config = get_queryset_config(inner)
     if (
         type(lookup) is not Prefetch
@@ -343,32 +372,8 @@ def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, s
         or not config.optimized_by_prefetching
         or config.ordering_descriptors is None
     ):
-        return _windowed(lookup)
+        return lookup
     return PagePrefetch(relation, queryset=with_nested_pages(inner, page_relations))
-
-
-def _windowed(lookup: Prefetch) -> Prefetch:
-    """`lookup` for Django's prefetch: an unwindowed page gets its window, and so does every page
-    inside it."""
-    if isinstance(lookup, UnwindowedPage):
-        return Prefetch(lookup.prefetch_through, queryset=with_windows(lookup.windowed()))
-    if lookup.queryset is None:
-        return lookup
-    inner = with_windows(lookup.queryset)
-    if inner is lookup.queryset:
-        return lookup
-    return Prefetch(lookup.prefetch_through, queryset=inner, to_attr=lookup.to_attr)
-
-
-def with_windows(queryset: QuerySet) -> QuerySet:
-    """`queryset` with every unwindowed page among its lookups (at any depth) windowed."""
-    lookups = queryset._prefetch_related_lookups
-    windowed = tuple(
-        _windowed(lookup) if isinstance(lookup, Prefetch) else lookup for lookup in lookups
-    )
-    if all(new is old for new, old in zip(windowed, lookups, strict=True)):
-        return queryset
-    return queryset.prefetch_related(None).prefetch_related(*windowed)
 
 
 def page_relations(fields: list[tuple[type, Any, bool]]) -> frozenset[tuple[type, str]]:

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 
-from modules.shipping.models import ShippingBatch, ShippingItem, Transport
+from modules.shipping.models import BatchMembership, ShippingBatch, ShippingItem, Transport
 from schema import nested_pages
 from schema.execution import ordinary_execution
 from schema.nested_pages import (
@@ -219,8 +219,8 @@ def test_an_unwindowed_page_gets_exactly_strawberry_djangos_window_when_it_needs
     unsliced.query.clear_limits()
     limit = sliced.query.high_mark if sliced.query.is_sliced else default_page_limit()
     page = UnwindowedPage("batches", queryset=unsliced, related_field_id="items", limit=limit)
-    assert " OVER " not in str(page.queryset.query)
-    assert str(page.windowed().query) == str(library.query)
+    assert " OVER " not in str(page.page_queryset.query)
+    assert str(page.queryset.query) == str(library.query)  # what Django's prefetch runs
 
 
 DIRECT_PAGES = """
@@ -265,3 +265,60 @@ def test_pages_under_a_foreign_key_prefetch_stay_with_django_and_cost_no_extra_q
     fast, ordinary, fast_count, ordinary_count = both_ways(client, query, bearer(make_staff()))
     assert fast == ordinary
     assert fast_count == ordinary_count
+
+
+EMPTY_PAGES = {
+    "first": "{ shippingItems(first: 50) { edges { node { sku"
+    " batches(first: 2) { totalCount edges { node { alias } } } } } } }",
+    "whole lists": "{ shippingItems(first: 50) { edges { node { sku"
+    " batches { totalCount edges { node { alias } } } } } } }",
+    "last": "{ shippingBatches(first: 50) { edges { node { alias"
+    " items(last: 1) { totalCount edges { node { sku } } } } } } }",
+}
+
+
+@pytest.mark.parametrize("query", EMPTY_PAGES.values(), ids=EMPTY_PAGES.keys())
+def test_empty_pages_count_nothing_in_sql_however_many_there_are(client, network, query):
+    """A review found every empty page (an item in no batch, a batch with no item) counting its
+    rows with one COUNT query each, once the window was off."""
+    staff = bearer(make_staff())
+    counts = []
+    for empty in (0, 5):
+        make_items(empty)  # in no batch
+        for _ in range(empty):
+            make_batch()  # holding no item
+        fast, ordinary, fast_count, ordinary_count = both_ways(client, query, staff)
+        assert fast == ordinary
+        assert fast_count == ordinary_count
+        counts.append(fast_count)
+    assert counts[0] == counts[1]
+
+
+def test_a_schema_without_our_optimizer_still_gets_windowed_pages(network):
+    """The page builders sit on the shared field definitions: a schema built with plain
+    strawberry-django (no NestedPageOptimizer) reads pages through Django's prefetch, which must
+    get them with their window (so no COUNT query per parent, no whole lists)."""
+    from types import SimpleNamespace
+
+    import strawberry
+    from strawberry_django.optimizer import DjangoOptimizerExtension
+
+    from modules.shipping import schema as shipping_schema
+
+    (travelled,) = make_items(1)
+    for _ in range(3):  # closed batches, as after three trips
+        BatchMembership.objects.create(batch=make_batch(), item=travelled, batch_open=False)
+    make_items(3)  # in no batch: empty pages
+    plain = strawberry.Schema(query=shipping_schema.Query, extensions=[DjangoOptimizerExtension])
+    viewer = SimpleNamespace(is_staff=True, is_driver=False, user_uuid=None, is_authenticated=True)
+    query = """{ shippingItems(first: 20) { edges { node { sku
+        batches(first: 1) { totalCount pageInfo { hasNextPage } edges { node { alias } } }
+    } } } }"""
+    with CaptureQueriesContext(connection) as queries:
+        result = plain.execute_sync(query, context_value=SimpleNamespace(principal=viewer))
+    assert result.errors is None, result.errors
+    pages = [edge["node"]["batches"] for edge in result.data["shippingItems"]["edges"]]
+    assert any(page["totalCount"] > 1 and page["pageInfo"]["hasNextPage"] for page in pages)
+    assert all(len(page["edges"]) <= 1 for page in pages)
+    assert len(queries) == 2  # the items, then every item's page with its window
+    assert " OVER " in queries[1]["sql"]
