@@ -32,14 +32,13 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from strawberry.relay.types import PageInfo
 from strawberry.relay.utils import should_resolve_list_connection_edges
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
 from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 from strawberry_django.relay.utils import resolve_edge_class
 
-from schema.execution import shortcuts_on
+from schema.execution import page_info_without_cursors, shortcuts_on
 from schema.input_text import refusal_of
 
 _SEPARATOR = "|"
@@ -220,12 +219,7 @@ class BoundCursorConnection(StrawberryDjangoConnectionExtension):
                 for row in rows[:first]
             ],
             total_count_qs=nodes,
-            page_info=PageInfo(
-                start_cursor=None,
-                end_cursor=None,
-                has_previous_page=False,
-                has_next_page=has_next_page,
-            ),
+            page_info=page_info_without_cursors(has_next_page=has_next_page),
         )
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:

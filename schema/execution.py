@@ -84,6 +84,13 @@ from schema.nested_pages import (
 _shortcuts: ContextVar[bool] = ContextVar("majestic_execution_shortcuts", default=True)
 
 
+def page_info_without_cursors(*, has_next_page: bool = False) -> PageInfo:
+    """The pageInfo of a page built without cursors (its selection reads none)."""
+    return PageInfo(
+        start_cursor=None, end_cursor=None, has_previous_page=False, has_next_page=has_next_page
+    )
+
+
 def shortcuts_on() -> bool:
     """False inside `ordinary_execution()`."""
     return _shortcuts.get()
@@ -235,16 +242,7 @@ class PrefetchedConnection:
         the edge class is resolved once per schema, the selection looked at once per execution."""
         connection = self.connection_type
         if not self._wants_edges(info):
-            return connection(
-                edges=[],
-                total_count_qs=rows,
-                page_info=PageInfo(
-                    start_cursor=None,
-                    end_cursor=None,
-                    has_previous_page=False,
-                    has_next_page=False,
-                ),
-            )
+            return connection(edges=[], total_count_qs=rows, page_info=page_info_without_cursors())
         results, has_previous_page, has_next_page = self.window(rows, **arguments)
         ordering = get_queryset_config(rows).ordering_descriptors
         edges = [
@@ -418,6 +416,7 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
     """Set up the shortcuts of every object type's fields; returns how many fields got each."""
     counts = {"columns": 0, "prefetched connections": 0, "direct resolvers": 0}
     django_fields: list[tuple[type, Any, bool]] = []  # (model, field, plain nested connection)
+    connections: list[tuple[type, PrefetchedConnection]] = []
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
@@ -440,38 +439,37 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
             definition, model = _definitions(graphql_type, field)
             if model is not None:
                 django_fields.append((model, definition, connection is not None))
+            if connection is not None:
+                connections.append((model, connection))
     relations = page_relations(django_fields)
     schema.extensions = {**(schema.extensions or {}), PAGE_RELATIONS: relations}
-    counts["pages built here"] = _build_many_to_many_pages(schema, relations)
+    counts["pages built here"] = _build_many_to_many_pages(connections, relations)
     return counts
 
 
-def _build_many_to_many_pages(schema: GraphQLSchema, relations: frozenset[tuple[type, str]]) -> int:
+def _build_many_to_many_pages(
+    connections: list[tuple[type, PrefetchedConnection]], relations: frozenset[tuple[type, str]]
+) -> int:
     """Give each plain many-to-many nested page its PageBuilder (schema/nested_pages.py) as the
     optimizer hint of its field; returns how many fields got one."""
     built = 0
-    for graphql_type in schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType):
+    for model, connection in connections:
+        if (model, connection.relation) not in relations:
             continue
-        for field in graphql_type.fields.values():
-            connection = (field.extensions or {}).get(PREFETCHED_CONNECTION)
-            _, model = _definitions(graphql_type, field)
-            if connection is None or (model, connection.relation) not in relations:
-                continue
-            if not isinstance(getattr(model, connection.relation, None), ManyToManyDescriptor):
-                continue  # Django's reverse foreign-key prefetcher reads its queryset whole
-            hints = connection.definition.store.prefetch_related
-            if not any(isinstance(hint, PageBuilder) for hint in hints):
-                hints.append(
-                    PageBuilder(
-                        connection.definition,
-                        connection.relation,
-                        model,
-                        connection.max_results,
-                        shortcuts_on,
-                    )
+        if not isinstance(getattr(model, connection.relation, None), ManyToManyDescriptor):
+            continue  # Django's reverse foreign-key prefetcher reads its queryset whole
+        hints = connection.definition.store.prefetch_related
+        if not any(isinstance(hint, PageBuilder) for hint in hints):
+            hints.append(
+                PageBuilder(
+                    connection.definition,
+                    connection.relation,
+                    model,
+                    connection.max_results,
+                    shortcuts_on,
                 )
-            built += 1
+            )
+        built += 1
     return built
 
 
