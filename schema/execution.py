@@ -50,6 +50,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationType,
     Undefined,
     is_leaf_type,
 )
@@ -61,7 +62,11 @@ from strawberry_django.fields.field import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
 )
-from strawberry_django.optimizer import DjangoOptimizerExtension, is_optimized_by_prefetching
+from strawberry_django.optimizer import (
+    DjangoOptimizerExtension,
+    OptimizerConfig,
+    is_optimized_by_prefetching,
+)
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay.cursor_connection import (
     DjangoCursorConnection,
@@ -70,12 +75,15 @@ from strawberry_django.relay.cursor_connection import (
 from strawberry_django.relay.utils import resolve_edge_class
 from strawberry_django.utils.typing import get_django_definition
 
+from schema import hint_cache
+from schema.hint_cache import hints_are_static
 from schema.nested_pages import (
     PAGE_RELATIONS,
     NestedPage,
     PageBuilder,
     building_page,
     page_attribute,
+    page_hints_pending,
     page_relations,
     with_nested_pages,
 )
@@ -417,9 +425,17 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
     counts = {"columns": 0, "prefetched connections": 0, "direct resolvers": 0}
     django_fields: list[tuple[type, Any, bool]] = []  # (model, field, plain nested connection)
     connections: list[tuple[type, PrefetchedConnection]] = []
+    django_types: list[Any] = []  # strawberry-django's definitions of the Django types
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
+        type_definition = (graphql_type.extensions or {}).get(
+            GraphQLCoreConverter.DEFINITION_BACKREF
+        )
+        if type_definition is not None and (
+            django_type := get_django_definition(type_definition.origin)
+        ):
+            django_types.append(django_type)
         for field in graphql_type.fields.values():
             connection = None
             if (column := column_of(graphql_type, field)) is not None:
@@ -442,7 +458,17 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
             if connection is not None:
                 connections.append((model, connection))
     relations = page_relations(django_fields)
-    schema.extensions = {**(schema.extensions or {}), PAGE_RELATIONS: relations}
+    static = hints_are_static(
+        (getattr(django_type, "store", None) for django_type in django_types),
+        (getattr(definition, "store", None) for _, definition, _ in django_fields),
+        {model for model, _, _ in django_fields},
+        is_ours=lambda hint: isinstance(hint, PageBuilder),
+    )
+    schema.extensions = {
+        **(schema.extensions or {}),
+        PAGE_RELATIONS: relations,
+        hint_cache.STATIC_HINTS: static,
+    }
     counts["pages built here"] = _build_many_to_many_pages(connections, relations)
     return counts
 
@@ -477,12 +503,28 @@ class NestedPageOptimizer(DjangoOptimizerExtension):
     """strawberry-django's optimizer, with nested pages fetched by schema/nested_pages.py."""
 
     def optimize(self, qs: Any, info: Any, *, store: Any = None) -> Any:
-        optimized = super().optimize(qs, info, store=store)
+        if not self.enabled.get():
+            return qs
+        with page_hints_pending():
+            if _shortcuts.get():  # the walk's hints kept per selection (schema/hint_cache.py)
+                optimized = hint_cache.optimize(qs, info, config=self._config(info), store=store)
+            else:
+                optimized = super().optimize(qs, info, store=store)
         if not isinstance(optimized, QuerySet) or not _shortcuts.get() or building_page():
             return optimized
         schema = getattr(info, "_raw_info", info).schema  # a Strawberry Info, or graphql-core's
         relations = (schema.extensions or {}).get(PAGE_RELATIONS)
         return with_nested_pages(optimized, relations) if relations else optimized
+
+    def _config(self, info: Any) -> OptimizerConfig:
+        """The configuration DjangoOptimizerExtension.optimize applies."""
+        return OptimizerConfig(
+            enable_only=self.enable_only and info.operation.operation == OperationType.QUERY,
+            enable_select_related=self.enable_select_related,
+            enable_prefetch_related=self.enable_prefetch_related,
+            enable_annotate=self.enable_annotate_optimization,
+            prefetch_custom_queryset=self.prefetch_custom_queryset,
+        )
 
 
 def column_value(column: Column, source: Any) -> Any:

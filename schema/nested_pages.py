@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -46,6 +47,8 @@ from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 from strawberry_django.settings import strawberry_django_settings
+
+from schema.hint_cache import note_built_page
 
 # The annotations of strawberry-django's nested-page window, which _whole_pages emulates.
 ROW_NUMBER = "_strawberry_row_number"
@@ -105,7 +108,9 @@ class UnwindowedPage(Prefetch):
     another prefetch, under a select_related path, for a schema without NestedPageOptimizer) it
     reads `queryset`, and gets the page with its window, built then: Django keeps that queryset
     on each parent, and strawberry-django counts an empty page's rows without SQL only when it
-    finds the window there.
+    finds the window there. While NestedPageOptimizer optimizes (`page_hints_pending`),
+    `queryset` is `page_queryset`: the optimizer reads every lookup's queryset and merges hints
+    into it in place, and building the window there cost ~6 % of a page of 100 items.
     """
 
     def __init__(
@@ -119,13 +124,18 @@ class UnwindowedPage(Prefetch):
 
     @property
     def queryset(self) -> QuerySet:  # type: ignore[override]
+        if _optimizing.get():
+            return self.page_queryset
         if self._with_window is None:
             self._with_window = self.windowed(self.page_queryset)
         return self._with_window
 
     @queryset.setter
     def queryset(self, value: QuerySet | None) -> None:
-        self._with_window = value  # None (from Prefetch.__init__): built when first read
+        if _optimizing.get() and value is not None:
+            self.page_queryset = value
+        else:
+            self._with_window = value  # None (from Prefetch.__init__): built when first read
 
     def windowed(self, queryset: QuerySet) -> QuerySet:
         """`queryset` with the window strawberry-django puts on this page."""
@@ -245,6 +255,21 @@ def _whole_pages(
     return grouped
 
 
+# Set while NestedPageOptimizer optimizes: UnwindowedPage.queryset is then the page unwindowed.
+_optimizing: ContextVar[bool] = ContextVar("majestic_optimizing", default=False)
+
+
+@contextmanager
+def page_hints_pending() -> Iterator[None]:
+    """While the optimizer adds its hints to querysets: UnwindowedPage shows them the page
+    without its window, to which they then apply as well."""
+    token = _optimizing.set(True)
+    try:
+        yield
+    finally:
+        _optimizing.reset(token)
+
+
 # Set while PageBuilder builds a page's queryset: the optimizer then leaves the page's own nested
 # pages as they are, for with_nested_pages to place once the whole query is known.
 _building_page: ContextVar[bool] = ContextVar("majestic_building_page", default=False)
@@ -311,19 +336,23 @@ class PageBuilder:
             **pages,
         )
         if not without_window:
-            return Prefetch(self.relation, queryset=mark_optimized_by_prefetching(queryset))
+            page = Prefetch(self.relation, queryset=mark_optimized_by_prefetching(queryset))
+            note_built_page(self, info, page)
+            return page
         # apply_cursor_pagination sliced the rows of one list ([:first + 1] or, reversed,
         # [:last + 1]): that slice is each parent's limit here. Without either, the window
         # caps a page at the default page size.
         limit = queryset.query.high_mark if queryset.query.is_sliced else default_page_limit()
         queryset = queryset.all()
         queryset.query.clear_limits()
-        return UnwindowedPage(
+        page = UnwindowedPage(
             self.relation,
             queryset=mark_optimized_by_prefetching(queryset),
             related_field_id=self.related_field_id,
             limit=limit,
         )
+        note_built_page(self, info, page)
+        return page
 
 
 def default_page_limit() -> int | None:

@@ -1,0 +1,189 @@
+"""The optimizer's walk kept per selection (schema/hint_cache.py).
+
+Keeping it changes how often the selection is walked, never what a caller gets: a later caller
+with other rights, other variables or another document gets their own rows, exactly as the
+ordinary path (inside `ordinary_execution()`) gives them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from strawberry_django.optimizer import OptimizerStore
+
+from modules.shipping.models import BatchMembership, Transport
+from schema import hint_cache
+from schema.execution import ordinary_execution
+from schema.hint_cache import STATIC_HINTS, hints_are_static
+from schema.nested_pages import PageBuilder
+from schema.root import schema
+from tests.conftest import bearer, call_graphql
+from tests.factories import make_staff
+from tests.shipping.factories import make_batch
+
+pytestmark = pytest.mark.django_db
+
+ITEMS = """
+query Items($batches: Int) { shippingItems(first: 20) { edges { node { trackingNumber
+    batches(first: $batches) { edges { node { alias } } }
+} } } }
+"""
+
+# A driver sees their own transports, those transports' batches and items, and of each item's
+# batches only those on their transports.
+TRANSPORTS = """
+{ transports(first: 10) { edges { node { status batches(first: 5) { edges { node { alias
+    items(first: 5) { edges { node { trackingNumber
+        batches(first: 5) { edges { node { alias } } }
+    } } }
+} } } } } } }
+"""
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept():
+    hint_cache.forget_kept_stores()
+    yield
+    hint_cache.forget_kept_stores()
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """How many times a selection was walked."""
+    counted = []
+    walk = hint_cache._walk
+
+    def counting(*args, **kwargs):
+        counted.append(args[0])
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(hint_cache, "_walk", counting)
+    return counted
+
+
+def batches_by_item(answer) -> dict[str, list[str]]:
+    assert "errors" not in answer, answer["errors"]
+    return {
+        edge["node"]["trackingNumber"]: [
+            b["node"]["alias"] for b in edge["node"]["batches"]["edges"]
+        ]
+        for edge in answer["data"]["shippingItems"]["edges"]
+    }
+
+
+def test_our_schema_keeps_walks(network):
+    assert schema._schema.extensions[STATIC_HINTS] is True
+
+
+def test_a_selection_is_walked_once_and_answers_the_same(client, network, walks):
+    staff = bearer(make_staff())
+    first = call_graphql(client, ITEMS, {"batches": 5}, authorization=staff)
+    walked = len(walks)
+    second = call_graphql(client, ITEMS, {"batches": 5}, authorization=staff)
+    with ordinary_execution():
+        ordinary = call_graphql(client, ITEMS, {"batches": 5}, authorization=staff)
+    assert walked == 2  # the items, and the page of batches inside them
+    assert len(walks) == walked
+    assert first == second == ordinary
+
+
+def item_batches_on_transports(answer) -> dict[str, list[str]]:
+    assert "errors" not in answer, answer["errors"]
+    return {
+        item["node"]["trackingNumber"]: [
+            b["node"]["alias"] for b in item["node"]["batches"]["edges"]
+        ]
+        for transport in answer["data"]["transports"]["edges"]
+        for batch in transport["node"]["batches"]["edges"]
+        for item in batch["node"]["items"]["edges"]
+    }
+
+
+def test_a_kept_selection_gives_each_caller_only_their_own_nested_rows(client, network, walks):
+    """The item pages' walks are kept from a staff member's request; the driver's pages are
+    built for the driver."""
+    driver, _ = network["drivers"]
+    staff = bearer(make_staff())
+    before = item_batches_on_transports(
+        call_graphql(client, TRANSPORTS, authorization=bearer(driver))
+    )
+    # One of the driver's items (delivered) was also in a batch on no transport of theirs.
+    shared = sorted(before)[0]
+    extra = make_batch()
+    BatchMembership.objects.create(batch=extra, item=_item(shared), batch_open=False)
+    hint_cache.forget_kept_stores()
+
+    as_staff = item_batches_on_transports(call_graphql(client, TRANSPORTS, authorization=staff))
+    walked = len(walks)
+    as_driver = item_batches_on_transports(
+        call_graphql(client, TRANSPORTS, authorization=bearer(driver))
+    )
+    with ordinary_execution():
+        ordinary = item_batches_on_transports(
+            call_graphql(client, TRANSPORTS, authorization=bearer(driver))
+        )
+    assert sorted(as_staff[shared]) == sorted([*before[shared], extra.alias])
+    assert as_driver == ordinary == before
+    assert len(as_staff) > len(as_driver)
+    # Only the transports were walked again (a reverse foreign-key page is built while walking).
+    assert walks[walked:] == [Transport]
+
+
+def _item(tracking_number: str):
+    from modules.shipping.models import ShippingItem
+
+    return ShippingItem.objects.get(tracking_number=tracking_number)
+
+
+def test_variables_are_part_of_the_selection(client, network, walks):
+    staff = bearer(make_staff())
+    items = batches_by_item(call_graphql(client, ITEMS, {"batches": 5}, authorization=staff))
+    shared = next(number for number, aliases in sorted(items.items()) if aliases)
+    BatchMembership.objects.create(batch=make_batch(), item=_item(shared), batch_open=False)
+    walked = len(walks)
+    one = batches_by_item(call_graphql(client, ITEMS, {"batches": 1}, authorization=staff))
+    two = batches_by_item(call_graphql(client, ITEMS, {"batches": 2}, authorization=staff))
+    assert len(walks) == walked + 4  # each value of $batches is a selection of its own
+    assert len(one[shared]) == 1 and len(two[shared]) == 2
+
+
+def test_skipped_fields_are_part_of_the_selection(client, network):
+    """A selection kept without a field still prefetches it when a variable includes it."""
+    query = """query Items($aliases: Boolean!) { shippingItems(first: 20) { edges { node {
+        trackingNumber batches @include(if: $aliases) { edges { node { alias } } } } } } }"""
+    staff = bearer(make_staff())
+    without = call_graphql(client, query, {"aliases": False}, authorization=staff)
+    with CaptureQueriesContext(connection) as kept_queries:
+        with_aliases = call_graphql(client, query, {"aliases": True}, authorization=staff)
+    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+        ordinary = call_graphql(client, query, {"aliases": True}, authorization=staff)
+    nodes = [edge["node"] for edge in without["data"]["shippingItems"]["edges"]]
+    assert nodes and all("batches" not in node for node in nodes)
+    assert with_aliases == ordinary
+    assert len(kept_queries) == len(ordinary_queries)
+
+
+def test_a_callable_hint_of_any_field_turns_keeping_off():
+    def builder(info):  # a PageBuilder stand-in: ours, and allowed
+        raise AssertionError
+
+    ours = OptimizerStore.with_hints(prefetch_related=[builder])
+    theirs = OptimizerStore.with_hints(prefetch_related=[lambda info: "batches"])
+    annotated = OptimizerStore.with_hints(annotate={"n": lambda info: None})
+
+    def is_ours(hint):
+        return hint is builder or isinstance(hint, PageBuilder)
+
+    assert hints_are_static([ours], [None], [], is_ours) is True
+    assert hints_are_static([], [ours, theirs], [], is_ours) is False
+    assert hints_are_static([annotated], [], [], is_ours) is False
+
+
+def test_a_model_property_with_a_callable_hint_turns_keeping_off():
+    class WithProperty:
+        counted = type(
+            "Property", (), {"store": OptimizerStore.with_hints(prefetch_related=[len])}
+        )()
+
+    assert hints_are_static([], [], [WithProperty], lambda hint: False) is False
