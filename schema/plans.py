@@ -27,12 +27,16 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     OperationDefinitionNode,
     Undefined,
     is_leaf_type,
@@ -51,12 +55,18 @@ from schema.execution import (
     COLUMN,
     DIRECT_RESOLVER,
     PREFETCHED_CONNECTION,
+    Column,
     Fallback,
     PrefetchedConnection,
     column_value,
 )
 
 logger = logging.getLogger(__name__)
+
+
+# Built-in scalars whose output coercion returns a value of this Python type as it is.
+BUILT_IN_SCALARS = (GraphQLString, GraphQLID, GraphQLBoolean)
+UNCHANGED_OUTPUT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 
 
 class PlanRun:
@@ -203,14 +213,7 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
         return None
     extensions = field.extensions or {}
     if (column := extensions.get(COLUMN)) is not None:
-
-        def read_column(source: Any, run: PlanRun) -> Any:
-            value = column_value(column, source)
-            if value is Undefined:
-                raise Fallback
-            return value
-
-        return read_column
+        return _column_reader(column)
     if (connection := extensions.get(PREFETCHED_CONNECTION)) is not None:
         return _compile_prefetched_connection(executor, field, details_list, connection)
     resolve = _value_reader(field)
@@ -220,6 +223,45 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     if complete is None:
         return None
     return lambda source, run: complete(resolve(source), run)
+
+
+def _column_reader(column: Column) -> Step:
+    """A column's value, as column_value gives it, minus the commonest coercions: a str of a
+    String or ID and a bool of a Boolean come out unchanged, and an enum's few values are
+    coerced once each (a page of 5,000 items read 15,000 columns)."""
+    attname, nullable = column.attname, column.nullable
+    unchanged = UNCHANGED_OUTPUT.get(column.type.name) if column.type in BUILT_IN_SCALARS else None
+    enum_names: dict[tuple[type, Any], Any] | None = (
+        {} if isinstance(column.type, GraphQLEnumType) else None
+    )
+
+    def read_column(source: Any, run: PlanRun) -> Any:
+        try:
+            value = source.__dict__[attname]
+        except (AttributeError, KeyError):
+            raise Fallback from None  # not a row, or deferred: the ordinary path loads it
+        if type(value) is unchanged:
+            return value
+        if value is None:
+            if nullable:
+                return None
+            raise Fallback
+        key = None
+        if enum_names is not None:
+            try:
+                return enum_names[type(value), value]
+            except KeyError:
+                key = (type(value), value)
+            except TypeError:
+                pass  # unhashable: coerced each time
+        coerced = column_value(column, source)
+        if coerced is Undefined:
+            raise Fallback
+        if key is not None:
+            enum_names[key] = coerced  # type: ignore[index]
+        return coerced
+
+    return read_column
 
 
 def _value_reader(field: GraphQLField) -> Callable[[Any], Any] | None:
