@@ -64,6 +64,9 @@ from schema.execution import (
 logger = logging.getLogger(__name__)
 
 
+# Set on steps that read nothing but the value's loaded columns (always the same answer).
+READS_ROW_ONLY = "majestic_reads_row_only"
+
 # Built-in scalars whose output coercion returns a value of this Python type as it is.
 BUILT_IN_SCALARS = (GraphQLString, GraphQLID, GraphQLBoolean)
 UNCHANGED_OUTPUT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
@@ -72,12 +75,15 @@ UNCHANGED_OUTPUT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 class PlanRun:
     """What one execution's plans share: the executor, an info for type checks, argument values."""
 
-    __slots__ = ("arguments", "executor", "info")
+    __slots__ = ("arguments", "completed", "executor", "info")
 
     def __init__(self, executor: Any, info: Any) -> None:
         self.executor = executor
         self.info = info  # is_type_of predicates take one (and ignore it)
         self.arguments: dict[int, dict[str, Any]] = {}
+        # (plan, value) -> (value, its completion), for plans that only read columns: one
+        # loaded row (a center, a driver) is completed once however many rows point at it.
+        self.completed: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
 
     def arguments_of(self, field: GraphQLField, details: Any) -> dict[str, Any]:
         """A field's argument values: the same for every row, so worked out once per execution."""
@@ -173,7 +179,19 @@ def _compile_object(
             raise Fallback
         return {response_key: step(source, run) for response_key, step in steps}
 
-    return complete_object
+    if not all(getattr(step, READS_ROW_ONLY, False) for _, step in steps):
+        return complete_object
+
+    def complete_row(source: Any, run: PlanRun) -> dict[str, Any]:
+        key = (id(complete_row), id(source))
+        done = run.completed.get(key)
+        if done is not None and done[0] is source:
+            return done[1]
+        completed = complete_object(source, run)
+        run.completed[key] = (source, completed)  # holds `source`: its id stays its own
+        return completed
+
+    return complete_row
 
 
 def class_type_check(object_type: GraphQLObjectType) -> Callable[[Any, Any], Any] | None:
@@ -207,7 +225,12 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     name = details_list[0].node.name.value
     if name == "__typename":
         type_name = parent_type.name
-        return lambda source, run: type_name
+
+        def read_type_name(source: Any, run: PlanRun) -> str:
+            return type_name
+
+        setattr(read_type_name, READS_ROW_ONLY, True)
+        return read_type_name
     field = parent_type.fields.get(name)
     if field is None:
         return None
@@ -261,6 +284,7 @@ def _column_reader(column: Column) -> Step:
             enum_names[key] = coerced  # type: ignore[index]
         return coerced
 
+    setattr(read_column, READS_ROW_ONLY, True)
     return read_column
 
 

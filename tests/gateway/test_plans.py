@@ -141,3 +141,25 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     own_check(item, None)
     own_check(item, None)
     assert asked == [item, item]  # a type's own is_type_of may look at more than the class
+
+
+# 5. A row many rows point at (a center) is completed once per selection ----------------------
+
+
+@WAYS
+def test_a_shared_row_answers_each_selection_of_it_with_that_selection(client, network, ordinary):
+    """The items of the arrived transport share its destination's row; each alias of the center
+    keeps its own fields."""
+    query = """{ shippingItems(first: 20) { edges { node { trackingNumber
+        here: currentCenter { name } there: currentCenter { centerCode name __typename }
+    } } } }"""
+    result = run(client, query, ordinary, authorization=bearer(make_staff()))
+    assert "errors" not in result, result["errors"]
+    nodes = [edge["node"] for edge in result["data"]["shippingItems"]["edges"]]
+    at_centers = [node for node in nodes if node["here"] is not None]
+    assert len(at_centers) > 1
+    for node in at_centers:
+        assert list(node["here"]) == ["name"]
+        assert list(node["there"]) == ["centerCode", "name", "__typename"]
+        assert node["there"]["name"] == node["here"]["name"]
+        assert node["there"]["__typename"] == "DistributionCenter"
