@@ -500,7 +500,8 @@ def _build_many_to_many_pages(
 
 
 class NestedPageOptimizer(DjangoOptimizerExtension):
-    """strawberry-django's optimizer, with nested pages fetched by schema/nested_pages.py."""
+    """strawberry-django's optimizer, with nested pages fetched by schema/nested_pages.py and
+    the walk of each selection kept (schema/hint_cache.py)."""
 
     def optimize(self, qs: Any, info: Any, *, store: Any = None) -> Any:
         if not self.enabled.get():

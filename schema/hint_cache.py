@@ -247,7 +247,10 @@ def hints_are_static(
     """Whether no hint of the schema is computed per request: no callable among the stores of
     its Django types, their fields and their models' properties, other than ours (`is_ours`)."""
     property_stores = [
-        getattr(attribute, "store", None) for model in models for attribute in vars(model).values()
+        getattr(attribute, "store", None)
+        for model in models
+        for klass in model.__mro__  # properties of abstract parents too
+        for attribute in vars(klass).values()
     ]
     for store in (*type_stores, *field_stores, *property_stores):
         if not isinstance(store, OptimizerStore):

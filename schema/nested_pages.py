@@ -286,9 +286,11 @@ class PageBuilder:
     spare, and fetch_pages cuts the pages in Python, or adds the window when a list is long.
 
     The optimizer calls it as a `prefetch_related` hint of the nested connection field, with the
-    field's Info (and then leaves that relation to it). Each part is strawberry-django's own: the
-    field's get_queryset (the type's get_queryset, permissions, the optimizer for the page's own
-    selection) and apply_cursor_pagination (order, `after`/`before`, the limits of `first`/`last`).
+    field's Info (and then leaves that relation to it); where the optimizer's walk is kept
+    (schema/hint_cache.py), a DeferredPage calls it again for each request. Each part is
+    strawberry-django's own: the field's get_queryset (the type's get_queryset, permissions, the
+    optimizer for the page's own selection) and apply_cursor_pagination (order, `after`/`before`,
+    the limits of `first`/`last`).
     """
 
     def __init__(

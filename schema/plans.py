@@ -15,7 +15,9 @@ fragment variables, no abstract type and no field extension (so no permission of
 skipped). While running, anything a plan does not handle (null where the type forbids it, a column
 not loaded, a resolver that raises or returns a queryset, a value its type refuses) raises
 `Fallback`, and the object is completed again the ordinary way, which reports what went wrong
-with its path. Plans only read: resolving twice changes nothing but time.
+with its path. Plans only read: resolving twice changes nothing but time. An object whose plan
+reads nothing but its columns (a center's `{ name }`) is completed once per run for each loaded
+row: the items of a page share a handful of centers.
 """
 
 from __future__ import annotations

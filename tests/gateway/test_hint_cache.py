@@ -187,3 +187,12 @@ def test_a_model_property_with_a_callable_hint_turns_keeping_off():
         )()
 
     assert hints_are_static([], [], [WithProperty], lambda hint: False) is False
+
+
+def test_kept_selections_are_bounded(client, network, monkeypatch):
+    monkeypatch.setattr(hint_cache, "KEPT_SELECTIONS", 3)
+    staff = bearer(make_staff())
+    for first in range(1, 6):
+        answer = call_graphql(client, ITEMS, {"batches": first}, authorization=staff)
+        assert "errors" not in answer
+    assert len(hint_cache._kept) == 3
