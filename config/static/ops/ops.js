@@ -10,6 +10,9 @@
   var TOKEN_KEY = "majestic.accessToken";
   var REFRESH_KEY = "majestic.refreshToken";
   var MAX_EVENTS = 200;
+  // When the filters change, the old event feed stays open this long while the new one starts, so
+  // an event published in between still shows (once, and only if the new filters want it).
+  var FEED_HANDOVER_MS = 5 * 1000;
   var HEARTBEAT_STALE_MS = 10 * 60 * 1000; // the heartbeat runs every 5 minutes
   var TRANSPORT_EVENTS = ["TransportCreated", "TransportStarted", "TransportCompleted", "DriverAssigned",
     "BatchesAddedToTransport"];
@@ -37,6 +40,10 @@
 
   var live = null; // the graphql-ws client while signed in
   var stopEvents = null;
+  var eventFilter = { detailTypes: null, sources: null }; // the filters the feed shows
+  var shownEvents = {}; // event id -> true, for the last MAX_EVENTS * 2 events shown
+  var shownOrder = [];
+  var endingFeeds = []; // { stop, timer }: feeds of the previous filters, open a while longer
   var stopStatus = null;
   var lastStatus = null;
   var eventCount = 0;
@@ -278,6 +285,11 @@
 
   function disconnect() {
     if (stopEvents) stopEvents();
+    endingFeeds.forEach(function (ending) {
+      window.clearTimeout(ending.timer);
+      ending.stop();
+    });
+    endingFeeds = [];
     if (stopStatus) stopStatus();
     stopEvents = stopStatus = null;
     timers.forEach(window.clearInterval);
@@ -388,8 +400,9 @@
   }
 
   function subscribeEvents() {
-    if (stopEvents) stopEvents();
+    var previous = stopEvents;
     var variables = { detailTypes: valuesOf($("filter-detail-types")), sources: valuesOf($("filter-sources")) };
+    eventFilter = variables;
     $("event-notice").hidden = true;
     stopEvents = live.subscribe(
       { query: DOMAIN_EVENTS, variables: variables },
@@ -399,7 +412,7 @@
             showNotice(result.errors[0].message);
           }
           if (result.data && result.data.domainEvents) {
-            addEvent(result.data.domainEvents);
+            showEvent(result.data.domainEvents);
           }
         },
         error: function (error) {
@@ -409,6 +422,32 @@
         complete: function () {},
       }
     );
+    if (previous) endFeedSoon(previous);
+  }
+
+  function endFeedSoon(stop) {
+    var ending = { stop: stop };
+    ending.timer = window.setTimeout(function () {
+      endingFeeds = endingFeeds.filter(function (other) {
+        return other !== ending;
+      });
+      stop();
+    }, FEED_HANDOVER_MS);
+    endingFeeds.push(ending);
+  }
+
+  function showEvent(event) {
+    // Two feeds overlap while filters change: each event shows once, if the filters want it.
+    var wanted =
+      (!eventFilter.detailTypes || eventFilter.detailTypes.indexOf(event.detailType) !== -1) &&
+      (!eventFilter.sources || eventFilter.sources.indexOf(event.source) !== -1);
+    if (!wanted || shownEvents[event.eventId]) return;
+    shownEvents[event.eventId] = true;
+    shownOrder.push(event.eventId);
+    while (shownOrder.length > MAX_EVENTS * 2) {
+      delete shownEvents[shownOrder.shift()];
+    }
+    addEvent(event);
   }
 
   function showNotice(text) {
