@@ -5,8 +5,9 @@ collects the selected fields, looks up their Strawberry and Django definitions a
 hints (only, select_related, prefetch_related, annotate) in an OptimizerStore, then applies the
 store to the queryset. For one document, its variables and the field's position the walk gathers
 the same hints every time, yet it cost ~10 % of a page of 100 items (profile of bench read (a)).
-`optimize` keeps the walk's store per selection and applies a copy of it to each request's
-queryset.
+`optimize` keeps the walk's store per selection (the field's nodes in the parsed document, its
+position less list indices, the values of the variables directives read, the optimizer's
+configuration) and applies a copy of it to each request's queryset.
 
 A store is kept only when nothing in it belongs to one request. Hints are static objects of the
 schema, except what the walk builds for the caller: querysets of nested prefetches (built by the
@@ -27,10 +28,18 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import astuple, dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.db.models import Prefetch, QuerySet
 from django.db.models.manager import BaseManager
-from graphql import GraphQLResolveInfo, get_named_type
+from graphql import (
+    GraphQLResolveInfo,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    get_named_type,
+    visit,
+)
 from graphql.pyutils import Path
 from strawberry.types import Info
 from strawberry.types.nodes import get_variable_values
@@ -132,12 +141,13 @@ def optimize(
         or not (raw.schema.extensions or {}).get(STATIC_HINTS)
     ):
         return optimize_every_time(qs, raw, config=config, store=store)
+    variables = get_variable_values(raw)
     key = (
         qs.model,
         id(raw.return_type),
         tuple(id(node) for node in raw.field_nodes),
         _path_key(raw.path),
-        _frozen(get_variable_values(raw)),
+        tuple((name, _frozen(variables.get(name))) for name in _directive_variables(raw)),
         astuple(config),
     )
     with _kept_lock:
@@ -214,11 +224,50 @@ def _keepable(
 
 
 def _path_key(path: Path | None) -> tuple[tuple[Any, str | None], ...]:
+    """The field's position without list indices (the walk reads the path's type names: every
+    row of a list is walked alike)."""
     keys = []
     while path is not None:
-        keys.append((path.key, path.typename))
+        if not isinstance(path.key, int):
+            keys.append((path.key, path.typename))
         path = path.prev
     return tuple(keys)
+
+
+_directive_variables_of: WeakKeyDictionary[OperationDefinitionNode, tuple[str, ...]] = (
+    WeakKeyDictionary()
+)
+
+
+def _directive_variables(raw: GraphQLResolveInfo) -> tuple[str, ...]:
+    """The variables the operation's directives read (`@include(if: $x)`), the only ones that
+    change what the walk keeps: a page's arguments are read when its DeferredPage builds it, and
+    any other argument the walk reads ends in a Prefetch, which is not kept."""
+    operation = raw.operation
+    names = _directive_variables_of.get(operation)
+    if names is None:
+        collector = _DirectiveVariables()
+        for node in (operation, *raw.fragments.values()):
+            visit(node, collector)
+        names = _directive_variables_of[operation] = tuple(sorted(collector.names))
+    return names
+
+
+class _DirectiveVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+        self.depth = 0  # > 0 inside a directive
+
+    def enter_directive(self, *_: Any) -> None:
+        self.depth += 1
+
+    def leave_directive(self, *_: Any) -> None:
+        self.depth -= 1
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        if self.depth:
+            self.names.add(node.name.value)
 
 
 def _frozen(value: Any) -> Any:

@@ -8,13 +8,15 @@ ordinary path (inside `ordinary_execution()`) gives them.
 from __future__ import annotations
 
 import pytest
+import strawberry
+import strawberry_django
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from strawberry_django.optimizer import OptimizerStore
 
-from modules.shipping.models import BatchMembership, Transport
+from modules.shipping.models import BatchMembership, ShippingBatch, Transport
 from schema import hint_cache
-from schema.execution import ordinary_execution
+from schema.execution import NestedPageOptimizer, apply_shortcuts, ordinary_execution
 from schema.hint_cache import STATIC_HINTS, hints_are_static
 from schema.nested_pages import PageBuilder
 from schema.root import schema
@@ -136,7 +138,8 @@ def _item(tracking_number: str):
     return ShippingItem.objects.get(tracking_number=tracking_number)
 
 
-def test_variables_are_part_of_the_selection(client, network, walks):
+def test_a_kept_selection_pages_by_each_requests_variables(client, network, walks):
+    """Page arguments are read when each request's pages are built: one walk serves them all."""
     staff = bearer(make_staff())
     items = batches_by_item(call_graphql(client, ITEMS, {"batches": 5}, authorization=staff))
     shared = next(number for number, aliases in sorted(items.items()) if aliases)
@@ -144,8 +147,22 @@ def test_variables_are_part_of_the_selection(client, network, walks):
     walked = len(walks)
     one = batches_by_item(call_graphql(client, ITEMS, {"batches": 1}, authorization=staff))
     two = batches_by_item(call_graphql(client, ITEMS, {"batches": 2}, authorization=staff))
-    assert len(walks) == walked + 4  # each value of $batches is a selection of its own
+    assert len(walks) == walked
     assert len(one[shared]) == 1 and len(two[shared]) == 2
+
+
+def test_rows_of_a_list_share_the_walk_of_their_selection(client, network, walks):
+    """Aliases of one page with other arguments are resolved row by row: walked once."""
+    query = """{ shippingItems(first: 20) { edges { node { trackingNumber
+        one: batches(first: 1) { edges { node { alias } } }
+        two: batches(first: 2) { edges { node { alias } } } } } } }"""
+    staff = bearer(make_staff())
+    answer = call_graphql(client, query, authorization=staff)
+    with ordinary_execution():
+        ordinary = call_graphql(client, query, authorization=staff)
+    assert answer == ordinary
+    assert len(answer["data"]["shippingItems"]["edges"]) > 3
+    assert len(walks) <= 3  # the items, and each alias's page once, not once per item
 
 
 def test_skipped_fields_are_part_of_the_selection(client, network):
@@ -192,7 +209,40 @@ def test_a_model_property_with_a_callable_hint_turns_keeping_off():
 def test_kept_selections_are_bounded(client, network, monkeypatch):
     monkeypatch.setattr(hint_cache, "KEPT_SELECTIONS", 3)
     staff = bearer(make_staff())
-    for first in range(1, 6):
-        answer = call_graphql(client, ITEMS, {"batches": first}, authorization=staff)
-        assert "errors" not in answer
+    for first in range(1, 6):  # five documents
+        query = f"{{ shippingItems(first: {first}) {{ edges {{ node {{ trackingNumber }} }} }} }}"
+        answer = call_graphql(client, query, authorization=staff)
+        assert len(answer["data"]["shippingItems"]["edges"]) == first
     assert len(hint_cache._kept) == 3
+
+
+hint_calls: list[object] = []
+
+
+def items_hint(info) -> str:
+    hint_calls.append(info)
+    return "items"
+
+
+@strawberry_django.type(ShippingBatch, name="HintedBatch")
+class HintedBatch:
+    alias: strawberry.auto
+    hinted_alias: str = strawberry_django.field(field_name="alias", prefetch_related=[items_hint])
+
+
+@strawberry.type
+class HintedQuery:
+    batches: list[HintedBatch] = strawberry_django.field()
+
+
+def test_a_schema_with_a_callable_hint_walks_every_request(network):
+    """A hint computed per request (here a callable `prefetch_related`) may depend on the caller:
+    such a schema keeps no walk."""
+    hinted = strawberry.Schema(query=HintedQuery, extensions=[NestedPageOptimizer])
+    apply_shortcuts(hinted._schema, hinted.config.info_class)
+    assert hinted._schema.extensions[STATIC_HINTS] is False
+    hint_calls.clear()
+    for _ in range(2):
+        result = hinted.execute_sync("{ batches { hintedAlias } }")
+        assert result.errors is None and result.data["batches"]
+    assert len(hint_calls) == 2

@@ -322,3 +322,22 @@ def test_a_schema_without_our_optimizer_still_gets_windowed_pages(network):
     assert all(len(page["edges"]) <= 1 for page in pages)
     assert len(queries) == 2  # the items, then every item's page with its window
     assert " OVER " in queries[1]["sql"]
+
+
+def test_pages_fetched_whole_never_build_the_window(client, network, monkeypatch):
+    """The optimizer reads every lookup's queryset; an UnwindowedPage shows it the page without
+    the window, which is built only for a page that needs it."""
+    built = []
+    windowed = UnwindowedPage.windowed
+
+    def counting(self, queryset):
+        built.append(self.prefetch_to)
+        return windowed(self, queryset)
+
+    monkeypatch.setattr(UnwindowedPage, "windowed", counting)
+    query = """{ shippingItems(first: 20) { edges { node { trackingNumber
+        batches(first: 3) { edges { node { alias } } } } } } }"""
+    fast, ordinary, fast_count, ordinary_count = both_ways(client, query, bearer(make_staff()))
+    assert fast == ordinary and fast_count == ordinary_count
+    assert any(edge["node"]["batches"]["edges"] for edge in fast["data"]["shippingItems"]["edges"])
+    assert built == []
