@@ -293,7 +293,7 @@ def _column_reader(column: Column) -> Step:
 def _value_reader(field: GraphQLField) -> Callable[[Any], Any] | None:
     """How to get the field's value from its parent, when nothing else runs around it."""
     if (direct := (field.extensions or {}).get(DIRECT_RESOLVER)) is not None:
-        return direct.call_without_info
+        return direct.reader()
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         not isinstance(definition, StrawberryField)
@@ -510,7 +510,10 @@ def _compile_prefetched_connection(
         }
         answer: dict[str, Any] = {}
         for key, name, selection in layout:
-            if name == "edges":
+            if name == "edges" and len(selection) == 1 and selection[0][2] is not None:
+                node_key, _, complete_node = selection[0]  # `edges { node { ... } }`, the commonest
+                answer[key] = [{node_key: complete_node(row, run)} for row in results]
+            elif name == "edges":
                 answer[key] = [
                     _edge(row, index, cursors, selection, type_names["edge"], run)
                     for index, row in enumerate(results)
