@@ -94,5 +94,6 @@ class ReferencingQuerySet(models.QuerySet):
         rows = self._result_cache or []
         for attribute, name in self.references.items():
             # Read the loaded value only: getattr on a deferred field would query once per row.
-            loaded = (row.__dict__.get(attribute) for row in rows if isinstance(row, models.Model))
+            # A set: thousands of rows name a handful of keys.
+            loaded = {row.__dict__.get(attribute) for row in rows if isinstance(row, models.Model)}
             announce(name, loaded)
