@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import IntegerField, Model, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable
 from graphql.execution.values import VariableValues, get_argument_values
@@ -202,6 +202,7 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
             related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
                 parents, [queryset]
             )
+            row_key, parent_key = integer_keys(manager, row_key, parent_key)
             distinct_parents = len({parent_key(parent) for parent in parents})
             rows_by_parent = _whole_pages(related, row_key, unwindowed.limit, distinct_parents)
             if rows_by_parent is None:
@@ -211,10 +212,44 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     whole = rows_by_parent is not None
     if not whole:
         related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
+        row_key, parent_key = integer_keys(manager, row_key, parent_key)
         rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
         rows = rows_by_parent.get(parent_key(parent), [])
         parent.__dict__[lookup.to_attr] = NestedPage(rows, queryset, whole=whole)
+
+
+Key = Callable[[Any], tuple[Any, ...]]
+
+
+def integer_keys(manager: Any, row_key: Key, parent_key: Key) -> tuple[Key, Key]:
+    """Django's keys of a many-to-many page, faster where the key is one integer column.
+
+    Django's keys pass each row's and each parent's value through the key field's
+    get_db_prep_value, so that what the database returned and what the parent holds compare
+    equal (a UUID may come back as text). An integer is its own prepared value: an int on both
+    sides is used as it is (5,000 rows of a page spent more on their keys than on grouping).
+    """
+    through, source = getattr(manager, "through", None), getattr(manager, "source_field_name", "")
+    if through is None or not source:
+        return row_key, parent_key  # a reverse foreign key: Django reads the attribute already
+    link = through._meta.get_field(source)
+    if len(link.local_related_fields) != 1:
+        return row_key, parent_key
+    row_attribute = f"_prefetch_related_val_{link.local_related_fields[0].attname}"
+    parent_attribute = link.foreign_related_fields[0].attname
+    if not isinstance(link.foreign_related_fields[0], IntegerField):
+        return row_key, parent_key
+
+    def row_integer_key(row: Any) -> tuple[Any, ...]:
+        value = row.__dict__.get(row_attribute)
+        return (value,) if type(value) is int else row_key(row)
+
+    def parent_integer_key(parent: Any) -> tuple[Any, ...]:
+        value = parent.__dict__.get(parent_attribute)
+        return (value,) if type(value) is int else parent_key(parent)
+
+    return row_integer_key, parent_integer_key
 
 
 def _by_parent(rows: Iterable[Any], row_key: Callable[[Any], Any]) -> dict[Any, list[Any]]:

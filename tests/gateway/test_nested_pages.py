@@ -341,3 +341,21 @@ def test_pages_fetched_whole_never_build_the_window(client, network, monkeypatch
     assert fast == ordinary and fast_count == ordinary_count
     assert any(edge["node"]["batches"]["edges"] for edge in fast["data"]["shippingItems"]["edges"])
     assert built == []
+
+
+def test_many_to_many_rows_find_their_parent_whatever_type_their_key_comes_back_as(network):
+    """Integer keys are compared as they are; any other value (a driver may return text) goes
+    through Django's own key, which prepares it as the database would."""
+    from types import SimpleNamespace
+
+    item = ShippingItem.objects.filter(batches__isnull=False).first()
+    manager = item.batches
+    _, row_key, parent_key, *_ = manager.get_prefetch_querysets([item])
+    row_key, parent_key = nested_pages.integer_keys(manager, row_key, parent_key)
+    link = manager.through._meta.get_field(manager.source_field_name)  # BatchMembership.item
+    attribute = f"_prefetch_related_val_{link.attname}"
+
+    as_integer = SimpleNamespace(**{attribute: item.pk})
+    as_text = SimpleNamespace(**{attribute: str(item.pk)})
+    assert row_key(as_integer) == row_key(as_text) == parent_key(item)
+    assert row_key(SimpleNamespace(**{attribute: item.pk + 1})) != parent_key(item)
