@@ -1,6 +1,7 @@
 """In-process CPU cost per request of each variant, and where Strawberry's time goes.
 
-    python -m bench.graphql_vs_rest.profile [--query items|transports] [--cprofile [--sort tottime]]
+    python -m bench.graphql_vs_rest.profile [--query items|transports] [--no-gc]
+        [--cprofile [--sort tottime]]
 
 No server, no network: Django's test client calls each variant in turn, and the figure is the
 process's CPU time per request (the best of a few rounds), which stays readable on a busy machine
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import time
@@ -30,6 +32,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=0, help="per round (default: 20 for items)")
     # Many short rounds, interleaved: on a shared machine the best round is the steady figure.
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="collect garbage between rounds, not during them (steadier: (b) allocates ~11,000\n"
+        "rows per request, and a full collection lands in whichever variant runs then)",
+    )
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="pstats order (e.g. tottime)")
     parser.add_argument("--lines", type=int, default=40, help="functions to print")
@@ -86,12 +94,17 @@ def main() -> None:
     for call in variants.values():
         call()
     best = dict.fromkeys(variants, float("inf"))
+    if args.no_gc:
+        gc.disable()
     for _ in range(args.rounds):
         for name, call in variants.items():
+            if args.no_gc:
+                gc.collect()
             started = time.process_time()
             for _ in range(requests):
                 call()
             best[name] = min(best[name], (time.process_time() - started) * 1000 / requests)
+    gc.enable()
     hand = best["hand-written view"]
     print(f"{args.query}: CPU ms per request, in process (best of {args.rounds} x {requests})")
     for name, cost in best.items():
