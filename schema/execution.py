@@ -395,9 +395,10 @@ class DirectResolver:
         def read(source: Any) -> Any:
             try:
                 result = function(source)
-            except Exception as error:
+                plain = type(result) in _plain_value_classes or is_plain_value(result)
+            except Exception as error:  # the ordinary path reports it, with its path
                 raise Fallback from error
-            if type(result) in _plain_value_classes or is_plain_value(result):
+            if plain:
                 return result
             raise Fallback
 

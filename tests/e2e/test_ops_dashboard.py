@@ -90,6 +90,11 @@ async def test_filters_keep_other_events_off_the_feed(server, browser):
         await page.wait_for(
             f"!!document.querySelector('#event-feed li[data-event-id=\"{wanted}\"]')", timeout
         )
+        # Two feeds deliver while one replaces the other: each event shows once.
+        shown = await page.evaluate(
+            f"document.querySelectorAll('#event-feed li[data-event-id=\"{wanted}\"]').length"
+        )
+        assert shown == 1
         return await page.evaluate(
             f"!!document.querySelector('#event-feed li[data-event-id=\"{unwanted}\"]')"
         )

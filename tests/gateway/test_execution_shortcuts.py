@@ -342,3 +342,29 @@ def test_a_direct_resolver_leaves_to_strawberry_django_what_it_would_post_proces
 
     assert is_plain_value(plain_generator())
     assert not is_plain_value(awaitable_generator())  # the same class: asked again
+
+
+def test_a_resolver_whose_value_cannot_be_inspected_steps_aside_for_the_ordinary_path():
+    """Plans read row-method resolvers in one step; anything that raises there, the resolver or
+    the check of its value, hands the field back to the ordinary path (which reports it)."""
+    from django.utils.functional import SimpleLazyObject
+
+    from schema.execution import DirectResolver, Fallback
+
+    def broken() -> int:
+        raise RuntimeError("boom")
+
+    def resolver_of(function):
+        return DirectResolver(
+            definition=None,
+            function=function,
+            pass_self=True,
+            pass_source_as=(),
+            info_parameter=None,
+            info_class=object,
+        )
+
+    for function in (lambda row: broken(), lambda row: SimpleLazyObject(broken)):
+        with pytest.raises(Fallback):
+            resolver_of(function).reader()(object())
+    assert resolver_of(lambda row: "plain").reader()(object()) == "plain"

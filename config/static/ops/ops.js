@@ -11,7 +11,9 @@
   var REFRESH_KEY = "majestic.refreshToken";
   var MAX_EVENTS = 200;
   // When the filters change, the old event feed stays open this long while the new one starts, so
-  // an event published in between still shows (once, and only if the new filters want it).
+  // an event published in between still shows (once, and only if the new filters want it). The
+  // server filters the old feed by the old filters: an event only the new ones want can still be
+  // missed in the moment before the new feed is live (graphql-ws does not say when that is).
   var FEED_HANDOVER_MS = 5 * 1000;
   var HEARTBEAT_STALE_MS = 10 * 60 * 1000; // the heartbeat runs every 5 minutes
   var TRANSPORT_EVENTS = ["TransportCreated", "TransportStarted", "TransportCompleted", "DriverAssigned",
@@ -41,6 +43,7 @@
   var live = null; // the graphql-ws client while signed in
   var stopEvents = null;
   var eventFilter = { detailTypes: null, sources: null }; // the filters the feed shows
+  var currentFeed = null; // the feed of those filters (older ones may still deliver a while)
   var shownEvents = {}; // event id -> true, for the last MAX_EVENTS * 2 events shown
   var shownOrder = [];
   var endingFeeds = []; // { stop, timer }: feeds of the previous filters, open a while longer
@@ -402,13 +405,15 @@
   function subscribeEvents() {
     var previous = stopEvents;
     var variables = { detailTypes: valuesOf($("filter-detail-types")), sources: valuesOf($("filter-sources")) };
+    var feed = {};
+    currentFeed = feed;
     eventFilter = variables;
     $("event-notice").hidden = true;
     stopEvents = live.subscribe(
       { query: DOMAIN_EVENTS, variables: variables },
       {
         next: function (result) {
-          if (result.errors && result.errors.length) {
+          if (feed === currentFeed && result.errors && result.errors.length) {
             showNotice(result.errors[0].message);
           }
           if (result.data && result.data.domainEvents) {
@@ -416,6 +421,7 @@
           }
         },
         error: function (error) {
+          if (feed !== currentFeed) return; // a replaced feed's troubles are over
           var errors = Array.isArray(error) ? error : [error];
           showNotice(errors[0] && errors[0].message ? errors[0].message : "The event feed stopped.");
         },
@@ -441,11 +447,14 @@
     var wanted =
       (!eventFilter.detailTypes || eventFilter.detailTypes.indexOf(event.detailType) !== -1) &&
       (!eventFilter.sources || eventFilter.sources.indexOf(event.source) !== -1);
-    if (!wanted || shownEvents[event.eventId]) return;
-    shownEvents[event.eventId] = true;
-    shownOrder.push(event.eventId);
-    while (shownOrder.length > MAX_EVENTS * 2) {
-      delete shownEvents[shownOrder.shift()];
+    if (!wanted) return;
+    if (event.eventId) {
+      if (shownEvents[event.eventId]) return;
+      shownEvents[event.eventId] = true;
+      shownOrder.push(event.eventId);
+      while (shownOrder.length > MAX_EVENTS * 2) {
+        delete shownEvents[shownOrder.shift()];
+      }
     }
     addEvent(event);
   }
