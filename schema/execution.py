@@ -46,10 +46,14 @@ from django.db.models.fields.related_descriptors import (
 from django.db.models.manager import BaseManager
 from django.db.models.query_utils import DeferredAttribute
 from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     OperationType,
     Undefined,
     is_leaf_type,
@@ -128,11 +132,51 @@ class Fallback(Exception):
     """A shortcut met something it does not handle: complete this the ordinary way."""
 
 
+# Built-in scalars whose output coercion returns a value of exactly this Python type as it is.
+UNCHANGED_OUTPUT: dict[GraphQLLeafType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
+
+
+def output_coercion(leaf_type: GraphQLLeafType) -> Callable[[Any], Any]:
+    """`leaf_type.coerce_output_value`, minus the commonest work: a str of a String or ID and a
+    bool of a Boolean come out as they are, and an enum's few values are coerced once each (a
+    page of 5,000 items reads 15,000 columns). Raises what coerce_output_value raises."""
+    coerce = leaf_type.coerce_output_value
+    unchanged = UNCHANGED_OUTPUT.get(leaf_type)
+    if unchanged is not None:
+
+        def coerce_scalar(value: Any) -> Any:
+            return value if type(value) is unchanged else coerce(value)
+
+        return coerce_scalar
+    if not isinstance(leaf_type, GraphQLEnumType):
+        return coerce
+    names: dict[tuple[type, Any], Any] = {}  # (class, value): a choice and its str stay apart
+
+    def coerce_enum(value: Any) -> Any:
+        try:
+            return names[type(value), value]
+        except KeyError:
+            coerced = names[type(value), value] = coerce(value)  # not kept if coerce raises
+            return coerced
+        except TypeError:  # unhashable
+            return coerce(value)
+
+    return coerce_enum
+
+
 @dataclass(frozen=True)
 class Column:
     attname: str  # the key of the loaded value in the model instance's __dict__
     type: GraphQLLeafType
     nullable: bool
+
+    @cached_property
+    def coerce(self) -> Callable[[Any], Any]:
+        return output_coercion(self.type)
 
 
 def _definitions(graphql_type: GraphQLObjectType, field: Any) -> tuple[Any, Any]:
@@ -556,7 +600,7 @@ def column_value(column: Column, source: Any) -> Any:
     if value is None:
         return None if column.nullable else Undefined
     try:
-        coerced = column.type.coerce_output_value(value)
+        coerced = column.coerce(value)
     except Exception:  # the ordinary path reports the error with its location
         return Undefined
     return Undefined if coerced is None else coerced

@@ -29,16 +29,12 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
-    GraphQLBoolean,
-    GraphQLEnumType,
     GraphQLField,
-    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLString,
     OperationDefinitionNode,
     Undefined,
     is_leaf_type,
@@ -61,6 +57,7 @@ from schema.execution import (
     Fallback,
     PrefetchedConnection,
     column_value,
+    output_coercion,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,10 +65,6 @@ logger = logging.getLogger(__name__)
 
 # Set on steps that read nothing but the value's loaded columns (always the same answer).
 READS_ROW_ONLY = "majestic_reads_row_only"
-
-# Built-in scalars whose output coercion returns a value of this Python type as it is.
-BUILT_IN_SCALARS = (GraphQLString, GraphQLID, GraphQLBoolean)
-UNCHANGED_OUTPUT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 
 
 class PlanRun:
@@ -251,40 +244,11 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
 
 
 def _column_reader(column: Column) -> Step:
-    """A column's value, as column_value gives it, minus the commonest coercions: a str of a
-    String or ID and a bool of a Boolean come out unchanged, and an enum's few values are
-    coerced once each (a page of 5,000 items read 15,000 columns)."""
-    attname, nullable = column.attname, column.nullable
-    unchanged = UNCHANGED_OUTPUT.get(column.type.name) if column.type in BUILT_IN_SCALARS else None
-    enum_names: dict[tuple[type, Any], Any] | None = (
-        {} if isinstance(column.type, GraphQLEnumType) else None
-    )
-
     def read_column(source: Any, run: PlanRun) -> Any:
-        try:
-            value = source.__dict__[attname]
-        except (AttributeError, KeyError):
-            raise Fallback from None  # not a row, or deferred: the ordinary path loads it
-        if type(value) is unchanged:
-            return value
-        if value is None:
-            if nullable:
-                return None
+        value = column_value(column, source)
+        if value is Undefined:
             raise Fallback
-        key = None
-        if enum_names is not None:
-            try:
-                return enum_names[type(value), value]
-            except KeyError:
-                key = (type(value), value)
-            except TypeError:
-                pass  # unhashable: coerced each time
-        coerced = column_value(column, source)
-        if coerced is Undefined:
-            raise Fallback
-        if key is not None:
-            enum_names[key] = coerced  # type: ignore[index]
-        return coerced
+        return value
 
     setattr(read_column, READS_ROW_ONLY, True)
     return read_column
@@ -379,7 +343,7 @@ def _compile_value(
 
 
 def _leaf_completion(leaf_type: GraphQLLeafType) -> Complete:
-    coerce = leaf_type.coerce_output_value
+    coerce = output_coercion(leaf_type)
 
     def complete_leaf(value: Any, run: PlanRun) -> Any:
         if value is None:
