@@ -419,32 +419,28 @@ class DirectResolver:
         except Fallback:
             return ordinary(source, info, **arguments)
 
-    def call_without_info(self, source: Any) -> Any:
-        """The value for schema/plans.py (only for resolvers that take no info); any error makes
-        the plan step aside, and the ordinary path reports it with its path."""
-        try:
-            return self.call(source)
-        except Fallback:
-            raise
-        except Exception as error:
-            raise Fallback from error
-
     def reader(self) -> Callable[[Any], Any]:
-        """call_without_info, in one step for the commonest resolver (a method of the row's type
-        taking only `self`): plans call it for every row of a page."""
-        if not self.pass_self or self.pass_source_as or self.info_parameter is not None:
-            return self.call_without_info
-        function = self.function
+        """The value for schema/plans.py (only for resolvers that take no info), read in one step
+        for the commonest resolver (a method of the row's type taking only `self`): plans call it
+        for every row of a page. Any error makes the plan step aside, and the ordinary path
+        reports it with its path."""
+        call = self.call
+        if self.pass_self and not self.pass_source_as and self.info_parameter is None:
+            function = self.function
+
+            def call(source: Any, info: Any = None) -> Any:  # self.call, for this shape
+                result = function(source)
+                if type(result) in _plain_value_classes or is_plain_value(result):
+                    return result
+                raise Fallback
 
         def read(source: Any) -> Any:
             try:
-                result = function(source)
-                plain = type(result) in _plain_value_classes or is_plain_value(result)
-            except Exception as error:  # the ordinary path reports it, with its path
+                return call(source)
+            except Fallback:
+                raise
+            except Exception as error:
                 raise Fallback from error
-            if plain:
-                return result
-            raise Fallback
 
         return read
 
