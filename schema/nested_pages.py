@@ -132,10 +132,7 @@ class UnwindowedPage(Prefetch):
 
     @queryset.setter
     def queryset(self, value: QuerySet | None) -> None:
-        if _optimizing.get() and value is not None:
-            self.page_queryset = value
-        else:
-            self._with_window = value  # None (from Prefetch.__init__): built when first read
+        self._with_window = value  # None (from Prefetch.__init__): built when first read
 
     def windowed(self, queryset: QuerySet) -> QuerySet:
         """`queryset` with the window strawberry-django puts on this page."""
@@ -199,10 +196,7 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     unwindowed = lookup.unwindowed  # then `queryset` has no window
     if unwindowed is not None:
         if _long_lists.get((parent_model, relation), 0.0) < time.monotonic():
-            related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
-                parents, [queryset]
-            )
-            row_key, parent_key = integer_keys(manager, row_key, parent_key)
+            related, row_key, parent_key = _page_query(manager, parents, queryset)
             distinct_parents = len({parent_key(parent) for parent in parents})
             rows_by_parent = _whole_pages(related, row_key, unwindowed.limit, distinct_parents)
             if rows_by_parent is None:
@@ -211,8 +205,7 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
             queryset = unwindowed.windowed(queryset)
     whole = rows_by_parent is not None
     if not whole:
-        related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
-        row_key, parent_key = integer_keys(manager, row_key, parent_key)
+        related, row_key, parent_key = _page_query(manager, parents, queryset)
         rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
         rows = rows_by_parent.get(parent_key(parent), [])
@@ -220,6 +213,15 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
 
 
 Key = Callable[[Any], tuple[Any, ...]]
+
+
+def _page_query(
+    manager: Any, parents: list[Model], queryset: QuerySet
+) -> tuple[QuerySet, Key, Key]:
+    """The query of every parent's rows (as Django's prefetch builds it), the key of the parent
+    each row belongs to, and each parent's key."""
+    related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
+    return related, *integer_keys(manager, row_key, parent_key)
 
 
 def integer_keys(manager: Any, row_key: Key, parent_key: Key) -> tuple[Key, Key]:
