@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import astuple, dataclass
+from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -273,7 +274,9 @@ class _DirectiveVariables(Visitor):
 def _frozen(value: Any) -> Any:
     """`value` (coerced variables) as something hashable that compares the same."""
     if isinstance(value, dict):
-        return tuple(sorted(((key, _frozen(item)) for key, item in value.items()), key=_first))
+        return tuple(
+            sorted(((key, _frozen(item)) for key, item in value.items()), key=itemgetter(0))
+        )
     if isinstance(value, list | tuple):
         return tuple(_frozen(item) for item in value)
     try:
@@ -281,10 +284,6 @@ def _frozen(value: Any) -> Any:
     except TypeError:
         return (type(value), repr(value))
     return value
-
-
-def _first(pair: tuple[str, Any]) -> str:
-    return pair[0]
 
 
 def hints_are_static(

@@ -64,14 +64,19 @@ def walks(monkeypatch):
     return counted
 
 
-def batches_by_item(answer) -> dict[str, list[str]]:
-    assert "errors" not in answer, answer["errors"]
+def aliases_by_item(item_edges) -> dict[str, list[str]]:
+    """Tracking number -> the aliases of the item's batches."""
     return {
         edge["node"]["trackingNumber"]: [
             b["node"]["alias"] for b in edge["node"]["batches"]["edges"]
         ]
-        for edge in answer["data"]["shippingItems"]["edges"]
+        for edge in item_edges
     }
+
+
+def batches_by_item(answer) -> dict[str, list[str]]:
+    assert "errors" not in answer, answer["errors"]
+    return aliases_by_item(answer["data"]["shippingItems"]["edges"])
 
 
 def test_our_schema_keeps_walks(network):
@@ -92,14 +97,12 @@ def test_a_selection_is_walked_once_and_answers_the_same(client, network, walks)
 
 def item_batches_on_transports(answer) -> dict[str, list[str]]:
     assert "errors" not in answer, answer["errors"]
-    return {
-        item["node"]["trackingNumber"]: [
-            b["node"]["alias"] for b in item["node"]["batches"]["edges"]
-        ]
+    return aliases_by_item(
+        item
         for transport in answer["data"]["transports"]["edges"]
         for batch in transport["node"]["batches"]["edges"]
         for item in batch["node"]["items"]["edges"]
-    }
+    )
 
 
 def test_a_kept_selection_gives_each_caller_only_their_own_nested_rows(client, network, walks):
