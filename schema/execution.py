@@ -179,11 +179,16 @@ class Column:
         return output_coercion(self.type)
 
 
+def _django_definition(graphql_type: GraphQLObjectType) -> Any:
+    """strawberry-django's definition of `graphql_type` (None for a type of no model)."""
+    type_definition = (graphql_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return get_django_definition(type_definition.origin) if type_definition else None
+
+
 def _definitions(graphql_type: GraphQLObjectType, field: Any) -> tuple[Any, Any]:
     """The Strawberry field behind `field`, and the Django model of `graphql_type` (or None)."""
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    type_definition = (graphql_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    django_definition = get_django_definition(type_definition.origin) if type_definition else None
+    django_definition = _django_definition(graphql_type)
     return definition, django_definition.model if django_definition else None
 
 
@@ -488,12 +493,7 @@ def apply_shortcuts(schema: GraphQLSchema, info_class: type) -> dict[str, int]:
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
-        type_definition = (graphql_type.extensions or {}).get(
-            GraphQLCoreConverter.DEFINITION_BACKREF
-        )
-        if type_definition is not None and (
-            django_type := get_django_definition(type_definition.origin)
-        ):
+        if (django_type := _django_definition(graphql_type)) is not None:
             django_types.append(django_type)
         for field in graphql_type.fields.values():
             connection = None
