@@ -42,10 +42,8 @@
 
   var live = null; // the graphql-ws client while signed in
   var stopEvents = null;
-  var eventFilter = { detailTypes: null, sources: null }; // the filters the feed shows
-  var currentFeed = null; // the feed of those filters (older ones may still deliver a while)
-  var shownEvents = {}; // event id -> true, for the last MAX_EVENTS * 2 events shown
-  var shownOrder = [];
+  var eventFilter = { detailTypes: null, sources: null }; // the current feed's filters
+  var shownEvents = new Set(); // ids of the last MAX_EVENTS * 2 events shown, oldest first
   var endingFeeds = []; // { stop, timer }: feeds of the previous filters, open a while longer
   var stopStatus = null;
   var lastStatus = null;
@@ -405,15 +403,13 @@
   function subscribeEvents() {
     var previous = stopEvents;
     var variables = { detailTypes: valuesOf($("filter-detail-types")), sources: valuesOf($("filter-sources")) };
-    var feed = {};
-    currentFeed = feed;
     eventFilter = variables;
     $("event-notice").hidden = true;
     stopEvents = live.subscribe(
       { query: DOMAIN_EVENTS, variables: variables },
       {
         next: function (result) {
-          if (feed === currentFeed && result.errors && result.errors.length) {
+          if (variables === eventFilter && result.errors && result.errors.length) {
             showNotice(result.errors[0].message);
           }
           if (result.data && result.data.domainEvents) {
@@ -421,7 +417,7 @@
           }
         },
         error: function (error) {
-          if (feed !== currentFeed) return; // a replaced feed's troubles are over
+          if (variables !== eventFilter) return; // a replaced feed's troubles are over
           var errors = Array.isArray(error) ? error : [error];
           showNotice(errors[0] && errors[0].message ? errors[0].message : "The event feed stopped.");
         },
@@ -449,12 +445,9 @@
       (!eventFilter.sources || eventFilter.sources.indexOf(event.source) !== -1);
     if (!wanted) return;
     if (event.eventId) {
-      if (shownEvents[event.eventId]) return;
-      shownEvents[event.eventId] = true;
-      shownOrder.push(event.eventId);
-      while (shownOrder.length > MAX_EVENTS * 2) {
-        delete shownEvents[shownOrder.shift()];
-      }
+      if (shownEvents.has(event.eventId)) return;
+      shownEvents.add(event.eventId);
+      if (shownEvents.size > MAX_EVENTS * 2) shownEvents.delete(shownEvents.values().next().value);
     }
     addEvent(event);
   }
