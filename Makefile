@@ -26,9 +26,13 @@ seed: migrate
 # Development-only conveniences for `make run`: fixed codes for two test numbers, a notifications file.
 run: export AUTH_TEST_PHONE_NUMBERS ?= +15550000001:123456,+15550000002:654321
 run: export NOTIFICATIONS_FILE ?= notifications.jsonl
+# --no-proxy-headers: the app alone believes X-Forwarded-* (TRUSTED_PROXY_HOPS, TRUSTED_PROXY_TLS);
+# uvicorn's own handling would let any local client forge its address and scheme.
+# --no-access-log: an access log line holds the whole URL, and a GET request's variables with it.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off \
+		--no-proxy-headers --no-access-log
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.secret_keys import development_secret_key, secret_weakness
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -41,8 +43,13 @@ if DJANGO_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, test or production")
 IS_PRODUCTION = DJANGO_ENV == "production"
 
-INSECURE_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdef"
-SECRET_KEY = env_str("SECRET_KEY", INSECURE_SECRET_KEY)
+# Outside production an unset SECRET_KEY is this checkout's own random key, made by the first
+# process and kept in a git-ignored file that every later one (test servers too) reads. A public
+# default would open everything it keys: sealed codes, digests, tokens. Production must set it.
+DEVELOPMENT_SECRET_KEY_FILE = BASE_DIR / ".secrets" / "development-secret-key"
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY and not IS_PRODUCTION:
+    SECRET_KEY = development_secret_key(DEVELOPMENT_SECRET_KEY_FILE)
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 ALLOWED_HOSTS = [
     h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
@@ -200,6 +207,8 @@ SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE = env_int(
     "SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE", 10 * SIGN_IN_RATE_LIMIT_PER_MINUTE
 )
 # Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address).
+# Only the app reads forwarding headers: every way the project starts a server (make run,
+# config/gunicorn.py, tests) turns the server's own handling off (uvicorn --no-proxy-headers).
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 if TRUSTED_PROXY_HOPS < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_HOPS must be 0 or more, got {TRUSTED_PROXY_HOPS}")
@@ -238,6 +247,7 @@ EVENTS_SENT_RETENTION_DAYS = env_int("EVENTS_SENT_RETENTION_DAYS", 7)
 EVENTS_SEALING_KEY = env_str("EVENTS_SEALING_KEY", "")
 # In AWS: the KMS key (id, ARN or alias) that seals instead; the template's SealingKeyArn output.
 EVENTS_SEALING_KMS_KEY = env_str("EVENTS_SEALING_KMS_KEY", "")
+# The local notifier's JSON-lines file: every code in clear, so never in production.
 NOTIFICATIONS_FILE = env_str("NOTIFICATIONS_FILE", "")
 # The in-process gateway client the local bus hands to the functions' handlers.
 LOCAL_GATEWAY_CLIENT = "schema.local_client.execute"
@@ -291,11 +301,37 @@ if IS_PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 
+# Secrets that fall back to SECRET_KEY when unset; when set, they are checked on their own.
+OWN_SECRETS = ("JWT_SIGNING_KEY", "BANNED_PHONE_DIGEST_KEY", "EVENTS_SEALING_KEY")
+
+
+def secret_problems() -> list[str]:
+    """Weak or shared production secrets, by setting name (never by value).
+
+    Each secret set must be strong (config.secret_keys.secret_weakness) and its own: one leaked
+    value must not open two doors. The sealing key is handed to the notification function, so
+    sharing it with JWT_SIGNING_KEY would let that function forge sign-ins; a JWT_SIGNING_KEY
+    equal to SECRET_KEY gives none of the separation it is set for. Unset, a secret is SECRET_KEY.
+    """
+    if not SECRET_KEY:
+        return ["SECRET_KEY is not set (production never uses a development key)"]
+    problems = []
+    secrets_set = {"SECRET_KEY": SECRET_KEY}
+    secrets_set.update({name: value for name in OWN_SECRETS if (value := env_str(name))})
+    for name, value in secrets_set.items():
+        if weakness := secret_weakness(value):
+            problems.append(f"{name} is {weakness}")
+    names = list(secrets_set)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if secrets_set[first] == secrets_set[second]:
+                problems.append(f"{second} equals {first} (each secret must be its own)")
+    return problems
+
+
 def insecure_production_settings() -> list[str]:
     """What stops this configuration from running in production, one line per setting."""
-    problems = []
-    if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32:
-        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    problems = secret_problems()
     if DEBUG:
         problems.append("DEBUG is on")
     if AUTH_TEST_PHONE_NUMBERS:
@@ -307,6 +343,8 @@ def insecure_production_settings() -> list[str]:
             "EVENTS_SEALING_KEY and EVENTS_SEALING_KMS_KEY are empty"
             " (verification codes need a sealing key)"
         )
+    if NOTIFICATIONS_FILE:
+        problems.append("NOTIFICATIONS_FILE is set (the local notifier writes codes in clear)")
     if "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS contains '*'")
     if TRUSTED_PROXY_TLS and TRUSTED_PROXY_HOPS == 0:

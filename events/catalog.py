@@ -199,8 +199,43 @@ def discover() -> dict[str, type[Event]]:
                 )
             if not isinstance(getattr(event_class, "module", None), str):
                 raise ImproperlyConfigured(f"{event_class.__module__}.{name} sets no `module`")
+            # A misspelt sensitive field would leak the real one to live subscribers: refuse it.
+            unknown = set(event_class.sensitive_fields) - {
+                f.name for f in dataclasses.fields(event_class)
+            }
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"{event_class.__module__}.{name} marks unknown fields as sensitive: "
+                    f"{', '.join(sorted(unknown))}"
+                )
             found[name] = event_class
     return dict(sorted(found.items()))
+
+
+def sensitive_keys(event_class: type[Event]) -> list[str]:
+    """The `data` keys of the event's sensitive fields (camelCase, as they travel)."""
+    return [data_key(name) for name in event_class.sensitive_fields]
+
+
+def for_live_subscribers(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The envelope as live subscribers (domainEvents) may see it: sensitive data removed.
+
+    The declared event's sensitive keys leave `detail.data`, and `detail.redacted` names them, so
+    a watcher knows the data is partial. An envelope with nothing to remove comes back as is (a
+    detail type no module declares, e.g. a test's, has nothing declared sensitive). Idempotent.
+    """
+    event_class = discover().get(str(envelope.get("detailType", "")))
+    keys = sensitive_keys(event_class) if event_class is not None else []
+    detail = envelope.get("detail")
+    data = detail.get("data") if isinstance(detail, dict) else None
+    if not keys or not isinstance(data, dict):
+        return envelope
+    redacted = {
+        **detail,
+        "data": {k: v for k, v in data.items() if k not in keys},
+        "redacted": sorted(set(keys) | set(detail.get("redacted") or [])),
+    }
+    return {**envelope, "detail": redacted}
 
 
 # --- the exported catalog ------------------------------------------------------------------------
@@ -238,6 +273,8 @@ def catalog_document(event_classes: Mapping[str, type[Event]] | None = None) -> 
                 "source": event_class.source(),
                 "module": event_class.module,
                 "version": event_class.version,
+                # Personal or secret data keys: on the bus, never in the live stream.
+                "sensitiveFields": sensitive_keys(event_class),
                 "description": inspect.cleandoc(event_class.__doc__ or "").split("\n\n")[0]
                 if event_class.__doc__ and not event_class.__doc__.startswith(f"{name}(")
                 else "",
@@ -248,7 +285,8 @@ def catalog_document(event_classes: Mapping[str, type[Event]] | None = None) -> 
         "sourcePrefix": settings.EVENTS_SOURCE_PREFIX,
         "envelope": {
             "description": "EventBridge entry: Source '<sourcePrefix>.<module>', "
-            "DetailType the event name, Detail as below.",
+            "DetailType the event name, Detail as below. Live subscribers (domainEvents) get the "
+            "Detail without the event's sensitiveFields in data; detail.redacted then names them.",
             "detailSchema": {"$schema": JSON_SCHEMA_DIALECT, **DETAIL_SCHEMA},
         },
         "events": entries,

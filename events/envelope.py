@@ -37,6 +37,10 @@ TIME_FIELD_BYTES = 14  # EventBridge counts the Time field as 14 bytes whether s
 class Event:
     module: ClassVar[str]
     version: ClassVar[int] = 1
+    # Fields (Python names) holding personal data or secrets. The bus and the functions get them
+    # (a notifier needs the phone number); live subscribers never do: see
+    # events.catalog.for_live_subscribers, and `sensitiveFields` in events/catalog.json.
+    sensitive_fields: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def detail_type(cls) -> str:

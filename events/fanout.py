@@ -12,6 +12,11 @@ the latest state (`keep_latest_only=True`, e.g. systemStatus) just keeps the new
 
 `publish_status_changed()` tells systemStatus subscribers to look again (after a heartbeat, or when
 events turn dead), on every process.
+
+`publish_access_changed(user_uuid=…, api_key_name=…)` tells every process's websocket connections
+that this user's or key's access changed (banned, demoted, signed out, revoked): the connections
+acting for them check their credentials again at once, rather than at their next periodic check.
+It names whom, never a secret. Connections hear it through `EventHub.watch_access`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ logger = logging.getLogger("majestic.live")
 GROUP = "majestic.events"
 EVENT_MESSAGE = "majestic.event"
 STATUS_MESSAGE = "majestic.status"
+ACCESS_MESSAGE = "majestic.access"
 # How long the relay waits for the channel layer before it gives up on one live message.
 PUBLISH_TIMEOUT_SECONDS = 5.0
 # The in-memory layer forgets group members after a day; the hub re-joins well before that.
@@ -55,6 +61,17 @@ STATUS_CHANGED = StatusChanged()
 Item = dict[str, Any] | StatusChanged
 
 
+@dataclass(frozen=True)
+class AccessChanged:
+    """The access of this user (uuid as text) or API key (by name) changed; either may be None."""
+
+    user_uuid: str | None = None
+    api_key_name: str | None = None
+
+
+AccessWatcher = Callable[[AccessChanged], None]
+
+
 # --- publishing (any thread, any process) --------------------------------------------------------
 
 
@@ -70,6 +87,19 @@ def publish(envelope: dict[str, Any]) -> None:
 def publish_status_changed() -> None:
     """Ask every process's systemStatus subscribers to read the status again."""
     _send({"type": STATUS_MESSAGE})
+
+
+def publish_access_changed(*, user_uuid: Any = None, api_key_name: str | None = None) -> None:
+    """Ask every process's connections acting for this user or key to check their credentials."""
+    if user_uuid is None and api_key_name is None:
+        return
+    _send(
+        {
+            "type": ACCESS_MESSAGE,
+            "user_uuid": None if user_uuid is None else str(user_uuid),
+            "api_key_name": api_key_name,
+        }
+    )
 
 
 def _send(message: dict[str, Any]) -> None:
@@ -195,13 +225,17 @@ class Subscription:
 class EventHub:
     """This process's one member of the live group, fanning each message out to local subscribers.
 
-    It joins the group when the first subscription starts and leaves when the last one ends, so a
-    process without subscribers holds no group membership (and no Redis subscription).
+    It joins the group when the first subscription (or access watcher) starts and leaves when the
+    last one ends, so a process without either holds no group membership (and no Redis
+    subscription).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.subscriptions: set[Subscription] = set()
+        # Connections with credentials, told when access changes (kept apart from subscriptions:
+        # these notices are no items for subscription filters, and count for no systemStatus).
+        self.access_watchers: set[AccessWatcher] = set()
         self.changes = 0  # how many messages arrived so far; systemStatus compares snapshots by it
         self._lock = asyncio.Lock()
         self._layer: Any = None
@@ -225,11 +259,29 @@ class EventHub:
     async def leave(self, subscription: Subscription) -> None:
         async with self._lock:
             self.subscriptions.discard(subscription)
-            if not self.subscriptions and self._channel is not None:
-                await self._stop()
+            await self._stop_when_unused()
+
+    async def watch_access(self, watcher: AccessWatcher) -> None:
+        """Call `watcher(notice)` (on this loop; it must not block) for every AccessChanged."""
+        async with self._lock:
+            if self._channel is None:
+                await self._start()
+            self.access_watchers.add(watcher)
+
+    async def unwatch_access(self, watcher: AccessWatcher) -> None:
+        async with self._lock:
+            self.access_watchers.discard(watcher)
+            await self._stop_when_unused()
+
+    async def _stop_when_unused(self) -> None:
+        if not self.subscriptions and not self.access_watchers and self._channel is not None:
+            await self._stop()
 
     def deliver(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind == ACCESS_MESSAGE:
+            self._deliver_access(message)
+            return
         if kind == EVENT_MESSAGE and isinstance(message.get("envelope"), dict):
             item: Item = message["envelope"]
         elif kind == STATUS_MESSAGE:
@@ -240,6 +292,18 @@ class EventHub:
         self.changes += 1
         for subscription in list(self.subscriptions):
             subscription.offer(item)
+
+    def _deliver_access(self, message: dict[str, Any]) -> None:
+        user_uuid, api_key_name = message.get("user_uuid"), message.get("api_key_name")
+        notice = AccessChanged(
+            user_uuid=user_uuid if isinstance(user_uuid, str) else None,
+            api_key_name=api_key_name if isinstance(api_key_name, str) else None,
+        )
+        for watcher in list(self.access_watchers):
+            try:
+                watcher(notice)
+            except Exception:  # one broken watcher must not keep the notice from the others
+                logger.exception("Access watcher failed")
 
     async def _start(self) -> None:
         layer = get_channel_layer()

@@ -8,6 +8,7 @@ from django.db import transaction
 from config.middleware import correlation_id
 from events.catalog import validate_data
 from events.envelope import MAX_ENTRY_BYTES, Event, build_detail, detail_json, entry_size
+from events.listeners import notify
 from events.models import OutboxEvent
 
 
@@ -23,7 +24,8 @@ def emit(event: Event) -> OutboxEvent:
     """Record `event`; it leaves only if the surrounding transaction commits.
 
     Raises events.catalog.InvalidEventData when the data does not match the event's declared
-    schema, and EventTooLarge when the entry would be over 256 KB.
+    schema, and EventTooLarge when the entry would be over 256 KB. In-process listeners of the
+    event (events.listeners) run here, in the caller's transaction.
     """
     detail = build_detail(event, correlation_id=correlation_id.get())
     validate_data(type(event), detail["data"])
@@ -41,6 +43,8 @@ def emit(event: Event) -> OutboxEvent:
         detail_type=detail_type,
         detail=detail,
     )
+    # In-process listeners note it in this transaction (events.listeners), before the bus has it.
+    notify(event.module, detail_type, detail["data"])
     transaction.on_commit(_relay_after_commit)
     return row
 

@@ -2,8 +2,10 @@
 
 Fernet (AES-128-CBC + HMAC-SHA256, authenticated) under a key derived from
 settings.EVENTS_SEALING_KEY; outside production an empty setting falls back to a key derived from
-SECRET_KEY. Whoever holds the key (the notification function) opens it with `open_sealed_code`;
-the event archive, the bus and the logs only ever see ciphertext.
+SECRET_KEY, there the checkout's own random key unless set (config/secret_keys.py): never a public
+value, so a sealed code does not open from what the repository shows. Whoever holds the key (the
+notification function) opens it with `open_sealed_code`; the event archive, the bus and the logs
+only ever see ciphertext.
 
 In AWS, `EVENTS_SEALING_KMS_KEY` (the template's SealingKey) seals with KMS instead: the value is
 `kms:<base64 ciphertext>` under an encryption context naming its purpose, and only the

@@ -2,8 +2,13 @@ from django.apps import AppConfig
 
 
 class SchemaConfig(AppConfig):
-    """The gateway as a Django app, for its management commands (no models)."""
+    """The gateway as a Django app: management commands, signal receivers (no models)."""
 
     name = "schema"
     label = "gateway"
     verbose_name = "GraphQL gateway"
+
+    def ready(self) -> None:
+        from schema.access import connect_receivers
+
+        connect_receivers()

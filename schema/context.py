@@ -19,6 +19,9 @@ class Context:
     request: HttpRequest | None = None
     response: HttpResponse | None = None
     correlation_id: str = ""
+    # The caller's IP under the proxy rules (auth's client_address_from), for per-address limits:
+    # each transport fills it, from the request or the websocket's handshake.
+    client_address: str = "unknown"
     # DataLoaders live for one request, so batching never leaks data across callers.
     loaders: dict[str, Any] = field(default_factory=dict)
 

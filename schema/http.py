@@ -22,7 +22,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from events.envelope import current_actor
-from modules.auth.api import AuthenticationFailed, authenticate
+from modules.auth.api import AuthenticationFailed, authenticate, client_address_from
 from schema import loaders
 from schema.context import Context
 
@@ -87,6 +87,9 @@ class GraphQLHTTPView(View):
             principal=principal,
             request=request,
             correlation_id=getattr(request, "correlation_id", ""),
+            client_address=client_address_from(
+                request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
+            ),
         )
         request.user = principal.user or request.user
         # Reset after the request: a thread reused for other work must not act as this caller.

@@ -25,10 +25,11 @@ from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from events import fanout
+from events.catalog import for_live_subscribers
 from schema import loaders
 from schema.context import Info
 from schema.ops import SystemStatus, system_status
-from schema.permissions import AnyApiKey, Require, Staff
+from schema.permissions import ApiKey, Require, Staff
 
 MAX_FILTER_VALUES = 50
 
@@ -108,7 +109,9 @@ class DomainEvent(SharedPayload):
     detail_type: str = strawberry.field(description="What happened, e.g. TransportStarted.")
     occurred_at: dt.datetime
     detail: JSON = strawberry.field(
-        description="The whole detail: eventId, occurredAt, version, correlationId, actor, data."
+        description="The detail: eventId, occurredAt, version, correlationId, actor, data. "
+        "Personal or secret data never comes here: the keys the event catalog marks as "
+        "sensitiveFields are left out of data, and `redacted` names them."
     )
 
     @classmethod
@@ -160,7 +163,8 @@ async def domain_event_stream(
             if isinstance(item, fanout.Dropped):
                 yield item  # LiveExecutionContext turns it into an EVENTS_DROPPED error
             elif isinstance(item, dict):
-                yield DomainEvent.from_envelope(item)
+                # The relay already left sensitive data out; this also covers any other publisher.
+                yield DomainEvent.from_envelope(for_live_subscribers(item))
 
 
 async def status_changes(
@@ -188,10 +192,12 @@ async def status_changes(
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        extensions=[Require(Staff | AnyApiKey)],
-        description="Domain events as they are delivered; filter by detail type and source "
-        "(null or an empty list: all). A client that falls behind gets an EVENTS_DROPPED error "
-        "naming how many events it missed, then the newest ones.",
+        # Every event of every module: staff (ops) and keys made for it, not any machine client.
+        extensions=[Require(Staff | ApiKey("EVENTS"))],
+        description="Domain events as they are delivered (staff, or an API key with EVENTS); "
+        "filter by detail type and source (null or an empty list: all). A client that falls "
+        "behind gets an EVENTS_DROPPED error naming how many events it missed, then the newest "
+        "ones.",
     )
     async def domain_events(
         self,

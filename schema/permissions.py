@@ -82,19 +82,11 @@ class ApiKey(Permission):
         return principal.has_scope(self.scope)
 
 
-class _AnyApiKey(Permission):
-    description = "an API key"
-
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
-        return principal.is_api_key
-
-
 Anyone = _Anyone()
 SignedIn = _SignedIn()
 Staff = _Staff()
 Driver = _Driver()
 Superuser = _Superuser()
-AnyApiKey = _AnyApiKey()
 
 
 class Require(FieldExtension):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
@@ -92,11 +92,51 @@ class MajesticSchema(Schema):
     ) -> None:
         # Client mistakes (syntax, validation, limits) are not server errors: no ERROR logs.
         tag_error_codes(errors)
+        operation = loggable_operation_name(execution_context)
         for error in errors:
             if is_unexpected(error):
-                logger.error("Unexpected error at %s", error.path, exc_info=error.original_error)
+                logger.error(
+                    "Unexpected error at %s in %s",
+                    error.path,
+                    operation,
+                    exc_info=error.original_error,
+                )
             else:
-                logger.info("GraphQL error: %s", error.message)
+                # Never the message: graphql-core quotes the input it refuses there ("Variable
+                # '$input' got invalid value {...}"), codes and passwords with it.
+                logger.info(
+                    "GraphQL error %s at %s in %s",
+                    (error.extensions or {}).get("code"),
+                    error_location(error),
+                    operation,
+                )
+
+
+def loggable_operation_name(execution_context: ExecutionContext | None) -> str:
+    """The operation's name for a log line, when the document defines it. The client's
+    `operationName` may be any string: one the document does not define is not logged."""
+    document = execution_context.graphql_document if execution_context is not None else None
+    if execution_context is None or document is None:
+        return "unparsed document"
+    defined = [
+        d.name.value
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and d.name is not None
+    ]
+    # The name the client asked for, else the first operation's (None when it has no name).
+    name = execution_context.operation_name
+    if name is None:
+        return "anonymous"
+    return name if name in defined else "unknown operation"
+
+
+def error_location(error: GraphQLError) -> str:
+    """Where an error happened (response path, or line:column in the document), never what."""
+    if error.path:
+        return ".".join(str(part) for part in error.path)
+    if error.locations:
+        return ",".join(f"{loc.line}:{loc.column}" for loc in error.locations)
+    return "request"
 
 
 class MajesticExecutionContext(

@@ -2,16 +2,20 @@
 
 A connection authenticates once, with the `connection_init` payload
 `{"authorization": "Bearer …" | "Api-Key …"}` (or the handshake's Authorization header), and checks
-those credentials again every GRAPHQL_WS_REAUTHENTICATE_SECONDS: a banned user's or a revoked
-key's subscriptions end too. Each operation runs with a Context of its own (the connection's
+those credentials again every GRAPHQL_WS_REAUTHENTICATE_SECONDS, and at once when the live hub
+announces that their user's or key's access changed (schema.access: a ban, a demotion, a
+sign-out, a revoked key, on any process): a banned user's or a revoked key's subscriptions end
+too. Per-address limits (sign-in, codes) count the socket's client address, under the same proxy
+rules as HTTP. Each operation runs with a Context of its own (the connection's
 principal, a fresh correlation id) and its own loaders. Queries and mutations run exactly like
 HTTP ones: synchronously in a worker thread, so every resolver may use the ORM. Subscriptions
 stream from this process's live hub (events.fanout).
 
 Close codes: 4400 malformed message, 4401 subscribe before connection_ack, 4403 credentials
-refused (at init, or later on re-check), 4408 no connection_init in time, 4409 duplicate operation
-id, 4429 a second connection_init, 1008 too many unhandled messages, 1009 message too large,
-1011 internal error; 1012 when the server restarts (uvicorn), after which clients reconnect.
+refused (at init, or later: on re-check or an announced change), 4408 no connection_init in time,
+4409 duplicate operation id, 4429 a second connection_init, 1008 too many unhandled messages, 1009
+message too large, 1011 internal error; 1012 when the server restarts (uvicorn), after which
+clients reconnect.
 """
 
 from __future__ import annotations
@@ -40,8 +44,15 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from config.middleware import HEADER as CORRELATION_HEADER
 from config.middleware import correlation_id, new_correlation_id
+from events import fanout
 from events.envelope import current_actor
-from modules.auth.api import ANONYMOUS, AuthenticationFailed, Principal, authenticate
+from modules.auth.api import (
+    ANONYMOUS,
+    AuthenticationFailed,
+    Principal,
+    authenticate,
+    client_address_from,
+)
 from schema import loaders
 from schema.context import Context
 
@@ -69,6 +80,26 @@ def _authorization_from(params: Mapping[str, Any] | None, headers: Mapping[str, 
     if value is not None and not isinstance(value, str):
         raise AuthenticationFailed("authorization must be a string.")
     return value
+
+
+def _handshake_client_address(scope: Mapping[str, Any]) -> str:
+    """The connection's client address, by the rule HTTP requests follow (client_address_from)."""
+    client = scope.get("client")
+    peer = str(client[0]) if client else None
+    # Repeated headers joined as Django joins them into request.META.
+    forwarded = ",".join(
+        value.decode("latin-1")
+        for name, value in scope.get("headers", ())
+        if name.lower() == b"x-forwarded-for"
+    )
+    return client_address_from(peer, forwarded or None)
+
+
+def _concerns(notice: fanout.AccessChanged, principal: Principal) -> bool:
+    """Whether an access change names this connection's caller."""
+    if principal.user_uuid is not None and notice.user_uuid == str(principal.user_uuid):
+        return True
+    return notice.api_key_name is not None and notice.api_key_name == principal.api_key_name
 
 
 def _operation_type(query: str, operation_name: str | None) -> OperationType | GraphQLError:
@@ -291,13 +322,22 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         self.connection_id = new_correlation_id()
         self.principal: Principal = ANONYMOUS
         self.authorization: str | None = None
+        self.client_address = "unknown"
         self.closed = False
         self._reauthenticate_task: asyncio.Task[None] | None = None
+        # Access-change notices: the hub this connection watches (while it has credentials), the
+        # check they started, and whether another one came in while it ran.
+        self._access_hub: fanout.EventHub | None = None
+        self._authenticated = False
+        self._recheck_task: asyncio.Task[None] | None = None
+        self._recheck_again = False
+        self._check_lock = asyncio.Lock()
 
     # --- connection lifecycle --------------------------------------------------------------------
 
     async def connect(self) -> None:
         self.connection_id = new_correlation_id(self._headers().get(CORRELATION_HEADER.lower()))
+        self.client_address = _handshake_client_address(self.scope)
         self.run_task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -323,6 +363,9 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         self.closed = True
         if self._reauthenticate_task is not None:
             self._reauthenticate_task.cancel()
+        if self._recheck_task is not None:
+            self._recheck_task.cancel()
+        await self._unwatch_access()
         await super().disconnect(code)
 
     async def send(
@@ -339,6 +382,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         if self.closed:
             return
         self.closed = True
+        await self._unwatch_access()
         with contextlib.suppress(OSError, RuntimeError):
             await super().close(code=code, reason=reason)
 
@@ -354,44 +398,110 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         return self.get_websocket_headers(self)
 
     async def get_context(self, request: Any, response: Any) -> ConnectionContext:
-        return ConnectionContext(principal=ANONYMOUS, correlation_id=self.connection_id)
+        return ConnectionContext(
+            principal=ANONYMOUS,
+            correlation_id=self.connection_id,
+            client_address=self.client_address,
+        )
 
     async def on_ws_connect(self, context: Any) -> None:
         try:
             authorization = _authorization_from(context.connection_params, self._headers())
+            if authorization:
+                # Watch before checking: a change committed while the check runs is not missed.
+                await self._watch_access()
             principal = await database_sync_to_async(authenticate)(authorization)
         except AuthenticationFailed as exc:
             logger.info("Websocket %s refused: %s", self.connection_id, exc)
+            await self._unwatch_access()
             raise ConnectionRejectionError({"message": "Invalid credentials."}) from exc
         self.authorization, self.principal = authorization, principal
+        self._authenticated = True
         context.principal = principal
         if authorization:
             self._reauthenticate_task = asyncio.create_task(self._reauthenticate())
+            if self._recheck_again:  # a notice came while the check ran: it may predate it
+                self._request_recheck()
         return None
 
     async def _reauthenticate(self) -> None:
+        """The periodic check, for changes nobody announced (or announcements that got lost)."""
         interval = settings.GRAPHQL_WS_REAUTHENTICATE_SECONDS
         # Jitter spreads the checks of many connections opened together.
         await asyncio.sleep(interval * random.uniform(0.5, 1.0))
-        while not self.closed:
+        while await self._check_credentials():
+            await asyncio.sleep(interval)
+
+    async def _check_credentials(self) -> bool:
+        """Authenticate again; close with 4403 when refused or when the powers changed.
+
+        False once the connection is closed. One check at a time (periodic and announced ones).
+        """
+        async with self._check_lock:
+            if self.closed:
+                return False
             try:
                 principal = await database_sync_to_async(authenticate)(self.authorization)
             except AuthenticationFailed as exc:
                 logger.info("Websocket %s closed: %s", self.connection_id, exc)
                 await self.close(code=CLOSE_FORBIDDEN, reason="Credentials no longer valid.")
-                return
+                return False
             except Exception:  # e.g. the database is briefly away: keep the connection, try again
                 logger.exception("Could not re-check websocket credentials")
-            else:
-                if _powers(principal) != _powers(self.principal):
-                    # Running subscriptions were allowed under the old powers: make the client
-                    # subscribe again, under the new ones.
-                    logger.info("Websocket %s closed: permissions changed", self.connection_id)
-                    await self.close(code=CLOSE_FORBIDDEN, reason="Permissions changed.")
-                    return
-                self.principal = principal
-            await asyncio.sleep(interval)
+                return not self.closed
+            if _powers(principal) != _powers(self.principal):
+                # Running subscriptions were allowed under the old powers: make the client
+                # subscribe again, under the new ones.
+                logger.info("Websocket %s closed: permissions changed", self.connection_id)
+                await self.close(code=CLOSE_FORBIDDEN, reason="Permissions changed.")
+                return False
+            self.principal = principal
+            return not self.closed
+
+    # --- access changes announced through the live hub (schema.access) ---------------------------
+
+    async def _watch_access(self) -> None:
+        current = fanout.hub()
+        try:
+            await current.watch_access(self._access_changed)
+        except Exception:  # e.g. Redis is away: the periodic check still holds
+            logger.exception("Websocket %s cannot hear access changes", self.connection_id)
+            return
+        self._access_hub = current
+
+    async def _unwatch_access(self) -> None:
+        current, self._access_hub = self._access_hub, None
+        if current is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(current.unwatch_access(self._access_changed))
+
+    def _access_changed(self, notice: fanout.AccessChanged) -> None:
+        """Called by the hub on the event loop for every access change: must not block."""
+        if self.closed:
+            return
+        if not self._authenticated:
+            self._recheck_again = True  # whom the credentials name is not known yet
+        elif _concerns(notice, self.principal):
+            self._request_recheck()
+
+    def _request_recheck(self) -> None:
+        if self._recheck_task is not None and not self._recheck_task.done():
+            # The running check may have read the state before this change was committed.
+            self._recheck_again = True
+            return
+        self._recheck_task = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        self._recheck_again = True
+        while self._recheck_again and not self.closed:
+            self._recheck_again = False
+            if not await self._check_credentials():
+                return
 
     def operation_context(self) -> Context:
         """A new operation's context: the connection's caller, a correlation id of its own."""
-        return Context(principal=self.principal, correlation_id=new_correlation_id())
+        return Context(
+            principal=self.principal,
+            correlation_id=new_correlation_id(),
+            client_address=self.client_address,
+        )

@@ -138,6 +138,7 @@ def uvicorn(python: Path, app: str, env: dict[str, str]) -> Iterator[tuple[str, 
             "--lifespan",
             "off",
             "--no-access-log",
+            "--no-proxy-headers",  # as `make run`: the app alone reads X-Forwarded-*
             "--log-level",
             "warning",
         ],

@@ -1,4 +1,9 @@
-"""Admin for auth: API keys and sessions, read-only (secrets exist only as digests)."""
+"""Admin for auth: API keys and sessions, read-only (secrets exist only as digests).
+
+Revoking keys and signing out sessions is for superusers only, as in GraphQL: keys are made by a
+superuser (`createApiKey`), and a user may end only their own session (`signOut`); only a
+superuser ends other people's (`banUser`). Django's model permissions alone are not enough.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from modules.auth.models import ApiKey, RefreshTokenFamily
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_superuser_permission(self, request: HttpRequest) -> bool:
+        # For `@admin.action(permissions=["superuser"])`: hidden from, and refused to, the rest.
+        return request.user.is_active and request.user.is_superuser
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -42,7 +51,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     )
     actions = ("revoke",)
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description="Revoke selected API keys", permissions=["superuser"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             services.api_key_revoke(name=api_key.name)
@@ -61,7 +70,7 @@ class SessionAdmin(ReadOnlyAdmin):
     readonly_fields = ("uuid", "user_uuid", "created_at", "revoked_at", "revoked_reason")
     actions = ("sign_out",)
 
-    @admin.action(description="Sign out selected sessions")
+    @admin.action(description="Sign out selected sessions", permissions=["superuser"])
     def sign_out(self, request: HttpRequest, queryset: QuerySet[RefreshTokenFamily]) -> None:
         count = services.sessions_revoke(
             session_uuids=[family.uuid for family in queryset], reason="admin"

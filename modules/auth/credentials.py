@@ -64,7 +64,8 @@ def new_api_key() -> tuple[str, str]:
 @dataclass(frozen=True)
 class AccessClaims:
     user_uuid: uuid.UUID
-    session_uuid: uuid.UUID | None
+    # Every token belongs to a session (RefreshTokenFamily): revoking it ends the token at once.
+    session_uuid: uuid.UUID
     issued_at: dt.datetime
     expires_at: dt.datetime
 
@@ -73,19 +74,19 @@ class InvalidAccessToken(Exception):
     """The token is not one of ours, is malformed or has expired; the message is safe to show."""
 
 
-def encode_access_token(
-    *, user_uuid: uuid.UUID, session_uuid: uuid.UUID | None, now: dt.datetime
-) -> str:
+def encode_access_token(*, user_uuid: uuid.UUID, session_uuid: uuid.UUID, now: dt.datetime) -> str:
+    if not isinstance(session_uuid, uuid.UUID):
+        # A token without a session could not be signed out: never issue one.
+        raise TypeError("An access token needs the uuid of its session.")
     claims: dict[str, object] = {
         "iss": settings.JWT_ISSUER,
         "sub": str(user_uuid),
+        "sid": str(session_uuid),
         "type": ACCESS_TOKEN_TYPE,
         "iat": int(now.timestamp()),
         "exp": int((now + settings.ACCESS_TOKEN_LIFETIME).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    if session_uuid is not None:
-        claims["sid"] = str(session_uuid)
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=JWT_ALGORITHM)
 
 
@@ -96,7 +97,8 @@ def decode_access_token(token: str) -> AccessClaims:
             settings.JWT_SIGNING_KEY,
             algorithms=[JWT_ALGORITHM],
             issuer=settings.JWT_ISSUER,
-            options={"require": ["exp", "iat", "iss", "sub", "type", "jti"]},
+            # `sid` too: a token without a session would survive signing out.
+            options={"require": ["exp", "iat", "iss", "sub", "sid", "type", "jti"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidAccessToken("The access token has expired.") from exc
@@ -106,7 +108,7 @@ def decode_access_token(token: str) -> AccessClaims:
         raise InvalidAccessToken("The access token is not valid.")
     try:
         user_uuid = uuid.UUID(str(claims["sub"]))
-        session_uuid = uuid.UUID(str(claims["sid"])) if claims.get("sid") else None
+        session_uuid = uuid.UUID(str(claims["sid"]))
         issued_at = dt.datetime.fromtimestamp(int(claims["iat"]), tz=dt.UTC)
         expires_at = dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC)
     except (TypeError, ValueError, OverflowError) as exc:

@@ -10,6 +10,7 @@ class AuthErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     INVALID_PHONE_NUMBER = "INVALID_PHONE_NUMBER"
     INVALID_CODE = "INVALID_CODE"
+    # Kept in the public enum, no longer answered: every failed code is INVALID_CODE (no oracle).
     CODE_EXPIRED = "CODE_EXPIRED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     RATE_LIMITED = "RATE_LIMITED"
@@ -22,3 +23,5 @@ class AuthErrorCode(StrEnum):
     INVALID_FULL_NAME = "INVALID_FULL_NAME"
     INVALID_DATE_OF_BIRTH = "INVALID_DATE_OF_BIRTH"
     API_KEY_NAME_TAKEN = "API_KEY_NAME_TAKEN"
+    # signUp with userType STAFF: staff accounts are made by an admin (Django admin) or the seed.
+    STAFF_SIGN_UP_NOT_ALLOWED = "STAFF_SIGN_UP_NOT_ALLOWED"

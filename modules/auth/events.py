@@ -17,6 +17,8 @@ class VerificationCodeRequested(Event):
     """
 
     module = "auth"
+    # The notifier needs both (from the bus); nobody watching the live stream may see them.
+    sensitive_fields = ("phone_number", "sealed_code")
     phone_number: str
     purpose: Literal["SIGN_IN", "SIGN_UP"]
     expires_at: str

@@ -101,6 +101,8 @@ class ApiScope(models.TextChoices):
     HEARTBEAT = "HEARTBEAT", "Heartbeat"
     DISTRIBUTION = "DISTRIBUTION", "Distribution"
     NOTIFICATION = "NOTIFICATION", "Notification"
+    # Watching the domainEvents stream: a scope of its own, so no other key reads every event.
+    EVENTS = "EVENTS", "Events"
 
 
 class ApiKey(models.Model):

@@ -6,28 +6,23 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from modules.auth.api import client_address_from
 from modules.auth.errors import AuthErrorCode
 from modules.auth.models import RateLimitWindow
 
 
 def client_address(request: Any) -> str:
-    """The caller's IP: the socket's peer, or the entry TRUSTED_PROXY_HOPS proxies put in front."""
+    """The caller's IP for a Django request (see `client_address_from`); "unknown" without one."""
     if request is None:
         return "unknown"
-    hops = settings.TRUSTED_PROXY_HOPS
-    if hops > 0:
-        forwarded = [
-            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
-        ]
-        if len(forwarded) >= hops:
-            return forwarded[-hops][:64]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
+    return client_address_from(
+        request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
+    )
 
 
 def hit(key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None = None) -> bool:

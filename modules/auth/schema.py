@@ -10,7 +10,6 @@ from graphql import GraphQLError
 
 from modules.auth import services
 from modules.auth.errors import AuthErrorCode
-from modules.auth.rate_limits import client_address
 from modules.user.api import UserRef, UserTypeRef
 from schema import loaders
 from schema.context import Info
@@ -31,6 +30,7 @@ class ApiScope(Enum):
     HEARTBEAT = "HEARTBEAT"
     DISTRIBUTION = "DISTRIBUTION"
     NOTIFICATION = "NOTIFICATION"
+    EVENTS = "EVENTS"
 
 
 @strawberry.type(description="An expected failure of an auth mutation.")
@@ -106,7 +106,7 @@ class Query:
     def phone_number_status(self, info: Info, phone_number: str) -> PhoneNumberStatus:
         try:
             status = services.phone_number_status_check(
-                phone_number=phone_number, client=client_address(info.context.request)
+                phone_number=phone_number, client=info.context.client_address
             )
         except ValidationError as exc:
             # A query has no payload: the typed code travels in the error's extensions.
@@ -138,13 +138,15 @@ class Mutation:
                 "expires_at": services.verification_code_request(
                     phone_number=phone_number,
                     purpose=purpose.value,
-                    client=client_address(info.context.request),
+                    client=info.context.client_address,
                 )
             },
         )
 
     @strawberry.mutation(
-        extensions=[Require(Anyone)], description="Create an account with a SIGN_UP code."
+        extensions=[Require(Anyone)],
+        description="Create a DRIVER account with a SIGN_UP code. userType STAFF is refused "
+        "(STAFF_SIGN_UP_NOT_ALLOWED): an administrator creates staff accounts.",
     )
     def sign_up(self, input: SignUpInput) -> AuthPayload:
         return mutate(
@@ -179,7 +181,7 @@ class Mutation:
                 services.sign_in_with_password(
                     username=username,
                     password=password,
-                    client=client_address(info.context.request),
+                    client=info.context.client_address,
                 )
             ),
         )

@@ -50,6 +50,7 @@ from modules.auth.models import (
     VerificationCode,
     VerificationPurpose,
 )
+from modules.auth.signals import credentials_revoked
 from modules.user import api as user_api
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,21 @@ API_KEY_LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 def issue_access_token(
     user: Any, *, session_uuid: uuid.UUID | None = None, now: dt.datetime | None = None
 ) -> str:
-    """A signed access JWT for `user` (sub = the user's uuid), valid ACCESS_TOKEN_LIFETIME."""
-    return encode_access_token(
-        user_uuid=user.uuid, session_uuid=session_uuid, now=now or timezone.now()
-    )
+    """A signed access JWT for `user` (sub = the user's uuid), valid ACCESS_TOKEN_LIFETIME.
+
+    The token belongs to the open session `session_uuid` of this user, or, without one, to a new
+    session of its own (no refresh token): revoking that session, or all of the user's sessions
+    (ban, unregistration, admin), ends the token at once like any other.
+    """
+    now = now or timezone.now()
+    if session_uuid is None:
+        # No refresh token: the purge deletes the row once the token has expired.
+        session_uuid = RefreshTokenFamily.objects.create(user_uuid=user.uuid, created_at=now).uuid
+    elif not RefreshTokenFamily.objects.filter(
+        uuid=session_uuid, user_uuid=user.uuid, revoked_at__isnull=True
+    ).exists():
+        raise ValueError("No open session of this user has that uuid.")
+    return encode_access_token(user_uuid=user.uuid, session_uuid=session_uuid, now=now)
 
 
 def principal_for_authorization(authorization: str) -> Principal:
@@ -103,12 +115,10 @@ def _principal_for_access_token(token: str) -> Principal:
     user = user_api.user_for_principal(claims.user_uuid)
     if user is None:
         raise AuthenticationFailed("This account can no longer sign in.")
-    if (
-        claims.session_uuid is not None
-        and not RefreshTokenFamily.objects.filter(
-            uuid=claims.session_uuid, user_uuid=claims.user_uuid, revoked_at__isnull=True
-        ).exists()
-    ):
+    # Every token names its session (decode_access_token requires `sid`): signed out, it is dead.
+    if not RefreshTokenFamily.objects.filter(
+        uuid=claims.session_uuid, user_uuid=claims.user_uuid, revoked_at__isnull=True
+    ).exists():
         raise AuthenticationFailed("This session has been signed out.")
     return Principal(user=user)
 
@@ -181,6 +191,8 @@ def _revoke(family: RefreshTokenFamily, reason: str, now: dt.datetime) -> None:
         family.revoked_at = now
         family.revoked_reason = reason
         family.save(update_fields=["revoked_at", "revoked_reason"])
+        # Its access tokens stop working at once; live connections using them should know.
+        credentials_revoked.send(sender=RefreshTokenFamily, user_uuid=family.user_uuid)
 
 
 def refresh_token_rotate(*, refresh_token: str, now: dt.datetime | None = None) -> Session:
@@ -247,18 +259,28 @@ def sessions_revoke_all(
     *, user_uuid: uuid.UUID, reason: str, now: dt.datetime | None = None
 ) -> int:
     """End every session of a user (unregistered or banned); returns how many were open."""
-    return RefreshTokenFamily.objects.filter(user_uuid=user_uuid, revoked_at__isnull=True).update(
+    count = RefreshTokenFamily.objects.filter(user_uuid=user_uuid, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now(), revoked_reason=reason
     )
+    if count:
+        credentials_revoked.send(sender=RefreshTokenFamily, user_uuid=user_uuid)
+    return count
 
 
 def sessions_revoke(
     *, session_uuids: list[uuid.UUID], reason: str, now: dt.datetime | None = None
 ) -> int:
     """End these sessions (admin); returns how many were still open."""
-    return RefreshTokenFamily.objects.filter(
-        uuid__in=session_uuids, revoked_at__isnull=True
-    ).update(revoked_at=now or timezone.now(), revoked_reason=reason)
+    with transaction.atomic():
+        still_open = RefreshTokenFamily.objects.select_for_update().filter(
+            uuid__in=session_uuids, revoked_at__isnull=True
+        )
+        # Whose they were, read under the lock: exactly the users whose sessions end here.
+        user_uuids = sorted(set(still_open.values_list("user_uuid", flat=True)))
+        count = still_open.update(revoked_at=now or timezone.now(), revoked_reason=reason)
+        for user_uuid in user_uuids:
+            credentials_revoked.send(sender=RefreshTokenFamily, user_uuid=user_uuid)
+    return count
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -319,6 +341,7 @@ def api_key_revoke(*, name: str) -> None:
         if api_key.revoked_at is None:
             api_key.revoked_at = timezone.now()
             api_key.save(update_fields=["revoked_at"])
+            credentials_revoked.send(sender=ApiKey, api_key_name=api_key.name)
 
 
 # --- phone numbers and verification codes --------------------------------------------------------
@@ -467,8 +490,16 @@ def verification_code_request(
     return expires_at
 
 
-def _code_error(message: str, code: AuthErrorCode) -> ValidationError:
-    return ValidationError({"code": ValidationError(message, code=code)})
+# Every way a code fails (none pending for the number, wrong, expired, tries used up) gets this
+# one answer: distinct ones told a guesser whether a code was pending for a number, how many tries
+# were left and whether it had expired. Wrong codes still count and the limit still holds.
+CODE_REFUSED_MESSAGE = "This code is not valid. Check it, or request a new one."
+
+
+def _code_refused() -> ValidationError:
+    return ValidationError(
+        {"code": ValidationError(CODE_REFUSED_MESSAGE, code=AuthErrorCode.INVALID_CODE)}
+    )
 
 
 def _use_verification_code(
@@ -477,7 +508,7 @@ def _use_verification_code(
     """Check `code` inside the caller's transaction: None when it matches (it is then used up).
 
     A wrong code counts as an attempt and the caller must commit before raising the returned
-    error, or the attempt limit would not hold.
+    error, or the attempt limit would not hold. Every failure is the same `_code_refused()`.
     """
     digest = phone_digest(phone_number)
     candidate = (
@@ -488,16 +519,12 @@ def _use_verification_code(
         .order_by("-created_at", "-id")
         .first()
     )
-    if candidate is None:
-        return _code_error(
-            "No code is waiting for this number; request a new one.", AuthErrorCode.INVALID_CODE
-        )
-    if candidate.failed_attempts >= settings.VERIFICATION_CODE_MAX_ATTEMPTS:
-        return _code_error(
-            "Too many wrong codes; request a new one.", AuthErrorCode.TOO_MANY_ATTEMPTS
-        )
-    if candidate.expires_at <= now:
-        return _code_error("The code has expired; request a new one.", AuthErrorCode.CODE_EXPIRED)
+    if (
+        candidate is None
+        or candidate.failed_attempts >= settings.VERIFICATION_CODE_MAX_ATTEMPTS
+        or candidate.expires_at <= now
+    ):
+        return _code_refused()  # past the limit, even the right code is refused
     submitted = str(code).strip()
     if not (
         len(submitted) == 6 and submitted.isascii() and submitted.isdigit()
@@ -506,8 +533,7 @@ def _use_verification_code(
     ):
         candidate.failed_attempts += 1
         candidate.save(update_fields=["failed_attempts"])
-        left = settings.VERIFICATION_CODE_MAX_ATTEMPTS - candidate.failed_attempts
-        return _code_error(f"The code is wrong ({left} tries left).", AuthErrorCode.INVALID_CODE)
+        return _code_refused()
     candidate.used_at = now
     candidate.save(update_fields=["used_at"])
     return None
@@ -540,6 +566,10 @@ def sign_in_with_code(*, phone_number: str, code: str, now: dt.datetime | None =
     return session
 
 
+# The user type nobody may sign up as (users' `type`; the GraphQL UserType value).
+SELF_SIGN_UP_REFUSED_TYPE = "STAFF"
+
+
 def sign_up(
     *,
     phone_number: str,
@@ -549,7 +579,21 @@ def sign_up(
     date_of_birth: dt.date | None,
     now: dt.datetime | None = None,
 ) -> Session:
-    """Create a user (and profile) for a number proven by a SIGN_UP code, and sign them in."""
+    """Create a user (and profile) for a number proven by a SIGN_UP code, and sign them in.
+
+    Drivers only: nobody makes themselves staff. A staff account is made by an admin (Django
+    admin, who also grants staff powers) or by the demo seed; signUp as STAFF is refused before
+    anything else is looked at, so the code stays usable.
+    """
+    if user_type == SELF_SIGN_UP_REFUSED_TYPE:
+        raise ValidationError(
+            {
+                "user_type": ValidationError(
+                    "Staff accounts are created by an administrator; sign up as a DRIVER.",
+                    code=AuthErrorCode.STAFF_SIGN_UP_NOT_ALLOWED,
+                )
+            }
+        )
     now = now or timezone.now()
     e164 = phone_number_from_input(phone_number)
     # A typo in the name must not use up the code: check the profile before the code.

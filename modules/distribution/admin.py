@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 
 from modules.distribution import services
 from modules.distribution.models import (
+    AnnouncedMovement,
     CenterInventoryItem,
     CenterReference,
     CenterStaffMember,
@@ -110,7 +111,10 @@ class DistributionCenterAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, _messages_of(exc), messages.ERROR)
 
-    @admin.action(description="Delete the selected centers (those not in use)")
+    # Needs the delete permission, like the delete page (GraphQL: staff, which every admin user is).
+    @admin.action(
+        description="Delete the selected centers (those not in use)", permissions=["delete"]
+    )
     def delete_centers(self, request: HttpRequest, queryset: QuerySet[DistributionCenter]) -> None:
         for center in queryset:
             try:
@@ -174,7 +178,10 @@ class CenterStaffMemberAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, _messages_of(exc), messages.ERROR)
 
-    @admin.action(description="Remove the selected members from their centers")
+    # Needs the delete permission, like the delete page (GraphQL: staff, which every admin user is).
+    @admin.action(
+        description="Remove the selected members from their centers", permissions=["delete"]
+    )
     def remove_members(self, request: HttpRequest, queryset: QuerySet[CenterStaffMember]) -> None:
         for member in queryset.select_related("center"):
             self.delete_model(request, member)
@@ -209,3 +216,12 @@ class TransportMovementAdmin(ReadOnlyAdmin):
     list_display = ("kind", "transport_uuid", "center", "recorded_at")
     list_filter = ("kind",)
     search_fields = ("transport_uuid",)
+
+
+@admin.register(AnnouncedMovement)
+class AnnouncedMovementAdmin(ReadOnlyAdmin):
+    """Movements shipping announced that the distribution function has not recorded yet."""
+
+    list_display = ("kind", "transport_uuid", "center_code", "announced_at")
+    list_filter = ("kind",)
+    search_fields = ("transport_uuid", "center_code")

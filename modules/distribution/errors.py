@@ -21,3 +21,5 @@ class DistributionErrorCode(StrEnum):
     INVALID_TRACKING_NUMBER = "INVALID_TRACKING_NUMBER"
     TOO_MANY_TRACKING_NUMBERS = "TOO_MANY_TRACKING_NUMBERS"
     MOVEMENT_CONFLICT = "MOVEMENT_CONFLICT"
+    # recordDeparture / recordArrival of a movement no TransportStarted/Completed announced.
+    MOVEMENT_NOT_ANNOUNCED = "MOVEMENT_NOT_ANNOUNCED"

@@ -143,3 +143,35 @@ class TransportMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.transport_uuid} at {self.center_id}"
+
+
+class AnnouncedMovement(models.Model):
+    """A departure or arrival that shipping announced (TransportStarted, TransportCompleted).
+
+    Noted by this module's event listener (modules/distribution/listeners.py) in the very
+    transaction that emits the event. recordDeparture / recordArrival accept only a movement noted
+    here, with the same center and tracking numbers, so an API key cannot move arbitrary inventory.
+    A row is used up when its movement is recorded (TransportMovement then answers replays).
+    """
+
+    transport_uuid = models.UUIDField()
+    kind = models.CharField(max_length=10, choices=MovementKind.choices)
+    # A code, not a key: the center existed when the transport left, the check compares codes.
+    center_code = models.CharField(max_length=CENTER_CODE_MAX_LENGTH)
+    tracking_numbers = models.JSONField(default=list)
+    announced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-announced_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transport_uuid", "kind"], name="announced_movement_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["DEPARTURE", "ARRIVAL"]),
+                name="announced_movement_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.transport_uuid} at {self.center_code} (announced)"

@@ -255,7 +255,9 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=[Require(ApiKey("DISTRIBUTION"))],
-        description="A transport left the center: its items leave the inventory. Idempotent.",
+        description="A transport left the center: its items leave the inventory. Idempotent. "
+        "Only as TransportStarted announced it (that source center, those tracking numbers); "
+        "anything else is MOVEMENT_NOT_ANNOUNCED.",
     )
     def record_departure(
         self, transport_uuid: uuid.UUID, center_code: str, tracking_numbers: list[str]
@@ -273,7 +275,9 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=[Require(ApiKey("DISTRIBUTION"))],
-        description="A transport reached the center: its items enter the inventory. Idempotent.",
+        description="A transport reached the center: its items enter the inventory. Idempotent. "
+        "Only as TransportCompleted announced it (that destination, those tracking numbers); "
+        "anything else is MOVEMENT_NOT_ANNOUNCED.",
     )
     def record_arrival(
         self, transport_uuid: uuid.UUID, center_code: str, tracking_numbers: list[str]

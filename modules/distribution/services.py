@@ -27,6 +27,7 @@ from modules.distribution.models import (
     CENTER_NAME_MAX_LENGTH,
     HOLDER_MAX_LENGTH,
     TRACKING_NUMBER_MAX_LENGTH,
+    AnnouncedMovement,
     CenterInventoryItem,
     CenterReference,
     CenterStaffMember,
@@ -352,10 +353,65 @@ def _replayed(
     return True
 
 
+def movement_announce(
+    *,
+    transport_uuid: uuid.UUID | str,
+    kind: MovementKind,
+    center_code: str,
+    tracking_numbers: Sequence[str],
+) -> None:
+    """Note that a transport's departure from / arrival at a center was announced, with these
+    items (see listeners.py): the movement recordDeparture / recordArrival may then record."""
+    key = transport_uuid if isinstance(transport_uuid, uuid.UUID) else uuid.UUID(transport_uuid)
+    if TransportMovement.objects.filter(transport_uuid=key, kind=kind).exists():
+        return  # already recorded: replays are answered from TransportMovement
+    AnnouncedMovement.objects.update_or_create(
+        transport_uuid=key,
+        kind=kind,
+        defaults={
+            "center_code": normalize_center_code(center_code),
+            "tracking_numbers": list(dict.fromkeys(n.strip() for n in tracking_numbers)),
+            "announced_at": timezone.now(),
+        },
+    )
+
+
+def _announced(
+    *, transport_uuid: uuid.UUID, kind: MovementKind, center: DistributionCenter, numbers: list[str]
+) -> AnnouncedMovement:
+    """The announcement of exactly this movement (locked), else MOVEMENT_NOT_ANNOUNCED.
+
+    The caller is a machine with a DISTRIBUTION key; without this, that key could put any items
+    into or take them out of any center. One answer for every mismatch (unknown transport, other
+    center, other items): the key holder learns nothing of what was announced.
+    """
+    announced = (
+        AnnouncedMovement.objects.select_for_update()
+        .filter(transport_uuid=transport_uuid, kind=kind)
+        .first()
+    )
+    if (
+        announced is None
+        or announced.center_code != center.center_code
+        or set(announced.tracking_numbers) != set(numbers)
+    ):
+        where = "from" if kind == MovementKind.DEPARTURE else "at"
+        raise _field_error(
+            "transport_uuid",
+            f"No {kind.label.lower()} of transport {transport_uuid} {where} "
+            f"{center.center_code} with these tracking numbers was announced.",
+            Code.MOVEMENT_NOT_ANNOUNCED,
+        )
+    return announced
+
+
 def departure_record(
     *, transport_uuid: uuid.UUID, center_code: str, tracking_numbers: Sequence[str]
 ) -> MovementOutcome:
-    """A transport left `center_code`: its items leave that center's inventory. Idempotent."""
+    """A transport left `center_code`: its items leave that center's inventory. Idempotent.
+
+    Only as announced by TransportStarted (same source center, same tracking numbers).
+    """
     numbers = _tracking_numbers_validated(tracking_numbers)
     with transaction.atomic():
         center = _locked_center(center_code)
@@ -366,6 +422,12 @@ def departure_record(
             numbers=numbers,
         ):
             return MovementOutcome(center=center, already_recorded=True)
+        announced = _announced(
+            transport_uuid=transport_uuid,
+            kind=MovementKind.DEPARTURE,
+            center=center,
+            numbers=numbers,
+        )
         left = 0
         for chunk in _chunks(numbers):
             deleted, _ = CenterInventoryItem.objects.filter(
@@ -378,6 +440,7 @@ def departure_record(
             center=center,
             tracking_numbers=numbers,
         )
+        announced.delete()  # used up: the movement row answers replays from now on
         emit(
             DepartureRecorded(
                 transport_uuid=str(transport_uuid),
@@ -394,7 +457,7 @@ def arrival_record(
 ) -> MovementOutcome:
     """A transport reached `center_code`: its items enter its inventory, leaving any other.
 
-    Idempotent.
+    Idempotent. Only as announced by TransportCompleted (same destination, same tracking numbers).
     """
     numbers = _tracking_numbers_validated(tracking_numbers)
     with transaction.atomic():
@@ -403,6 +466,9 @@ def arrival_record(
             transport_uuid=transport_uuid, kind=MovementKind.ARRIVAL, center=center, numbers=numbers
         ):
             return MovementOutcome(center=center, already_recorded=True)
+        announced = _announced(
+            transport_uuid=transport_uuid, kind=MovementKind.ARRIVAL, center=center, numbers=numbers
+        )
         previous_center_ids: Counter[int] = Counter()
         in_order = sorted(numbers)
         for chunk in _chunks(in_order):
@@ -434,6 +500,7 @@ def arrival_record(
             center=center,
             tracking_numbers=numbers,
         )
+        announced.delete()
         codes = dict(
             DistributionCenter.objects.filter(pk__in=previous_center_ids).values_list(
                 "pk", "center_code"

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -438,8 +438,7 @@ def transport_start(
     `as_driver`: the caller is that driver (not staff), who may start only their own transport.
     """
     with transaction.atomic():
-        transport = _locked_transport(transport_uuid)
-        _ensure_caller_drives(transport, as_driver)
+        transport = _locked_transport(transport_uuid, as_driver=as_driver)
         if transport.status == TransportStatus.IN_TRANSIT:
             raise ValidationError(
                 "The transport has already left.", code=Code.TRANSPORT_ALREADY_STARTED
@@ -489,8 +488,7 @@ def transport_complete(
     destination; MOVING items become COMPLETED (MMD left them MOVING; the item state machine says
     arrival completes them). DAMAGED items keep their status. Happens once, after departure."""
     with transaction.atomic():
-        transport = _locked_transport(transport_uuid)
-        _ensure_caller_drives(transport, as_driver)
+        transport = _locked_transport(transport_uuid, as_driver=as_driver)
         if transport.status == TransportStatus.CREATED:
             raise ValidationError(
                 "The transport has not left yet.", code=Code.TRANSPORT_NOT_DEPARTED
@@ -532,9 +530,20 @@ def transport_complete(
 # --- guards and helpers --------------------------------------------------------------------------
 
 
-def _locked_transport(transport_uuid: uuid.UUID | str) -> Transport:
+def _locked_transport(
+    transport_uuid: uuid.UUID | str, *, as_driver: uuid.UUID | None = None
+) -> Transport:
+    """The transport, row-locked; TRANSPORT_NOT_FOUND when there is none.
+
+    `as_driver`: only that driver's transports count. Another driver's transport then gets the very
+    answer a missing one gets (same code, field and message, same query): a driver cannot probe
+    which transport uuids exist. Staff (None) see every transport.
+    """
     key = _as_uuid(transport_uuid)
-    transport = Transport.objects.select_for_update().filter(uuid=key).first() if key else None
+    found = Transport.objects.select_for_update().filter(uuid=key)
+    if as_driver is not None:
+        found = found.filter(driver_uuid=as_driver)
+    transport = found.first() if key else None
     if transport is None:
         raise _field_error(
             "transport_uuid",
@@ -553,11 +562,6 @@ def _ensure_not_left(transport: Transport) -> None:
         raise ValidationError(
             "The transport has already arrived.", code=Code.TRANSPORT_ALREADY_COMPLETED
         )
-
-
-def _ensure_caller_drives(transport: Transport, as_driver: uuid.UUID | None) -> None:
-    if as_driver is not None and transport.driver_uuid != as_driver:
-        raise PermissionDenied("Only staff or the transport's own driver may do this.")
 
 
 def _ensure_capacity(transport: Transport, *, adding: int, field: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from django.core.exceptions import ValidationError
 
-from modules.user.signals import user_deactivated
+from modules.user.signals import user_access_changed, user_deactivated
 
 if TYPE_CHECKING:
     from modules.user.schema import User, UserTypeEnum
@@ -38,6 +38,7 @@ __all__ = [
     "record_sign_in",
     "register_user",
     "staff_uuid_for_password",
+    "user_access_changed",
     "user_deactivated",
     "user_for_principal",
     "user_uuid_for_phone_number",

@@ -189,9 +189,10 @@ class Mutation:
         description="Close your account: anonymised, deactivated, every token of yours revoked.",
     )
     def unregister(self, info: Info) -> UnregisterPayload:
+        me = info.context.principal.user_uuid
         return mutate(
             UnregisterPayload,
-            lambda: services.user_unregister(user_uuid=info.context.principal.user_uuid) and None,
+            lambda: services.user_unregister(user_uuid=me, unregistered_by_uuid=me) and None,
         )
 
     @strawberry.mutation(

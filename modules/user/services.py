@@ -1,16 +1,22 @@
-"""The user module's writes: registration, profile changes, unregistering and banning.
+"""The user module's writes: registration, profile changes, unregistering, banning, access.
 
 Each runs in one transaction, locks the user row where two writers could race, emits its event
 inside the transaction, and sends `user_deactivated` (modules.user.api) when a user stops being
-able to act, so whoever keeps credentials for users (auth) revokes them in the same transaction.
+able to act, so whoever keeps credentials for users (auth) revokes them in the same transaction,
+or `user_access_changed` when what an active user may do changed (staff flags, groups, ...).
+
+Who may do what is decided here, not by the callers: the GraphQL mutations and the Django admin
+pass the acting user's uuid and get the same refusals (PermissionDenied, typed ValidationError).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.contrib.auth.models import Group
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,8 +25,8 @@ from modules.user.errors import UserErrorCode
 from modules.user.events import UserBanned, UserProfileUpdated, UserSignedUp, UserUnregistered
 from modules.user.models import DriverProfile, StaffProfile, User, UserType
 from modules.user.phone_numbers import banned_phone_digest
-from modules.user.selectors import phone_number_banned
-from modules.user.signals import user_deactivated
+from modules.user.selectors import acting_user, phone_number_banned
+from modules.user.signals import user_access_changed, user_deactivated
 
 FULL_NAME_MIN_LENGTH = 2
 FULL_NAME_MAX_LENGTH = 100
@@ -125,6 +131,17 @@ def _locked_user(user_uuid: uuid.UUID) -> User:
         raise ObjectDoesNotExist("No such user.") from None
 
 
+def _require_superuser(actor_uuid: uuid.UUID | None, doing: str) -> None:
+    """PermissionDenied unless `actor_uuid` is a superuser who may still act.
+
+    Read from the database, not from the caller's copy: a superuser demoted or banned a moment
+    ago must not keep their powers for the rest of a request or an open admin page.
+    """
+    actor = acting_user(actor_uuid) if actor_uuid is not None else None
+    if actor is None or not actor.is_superuser:
+        raise PermissionDenied(f"Only a superuser may {doing}.")
+
+
 def user_profile_update(
     *, user_uuid: uuid.UUID, full_name: str | None = None, date_of_birth: dt.date | None = None
 ) -> User:
@@ -162,9 +179,21 @@ def _anonymise(user: User, *, username_prefix: str) -> None:
     DriverProfile.objects.filter(user=user).update(full_name="", date_of_birth=None)
 
 
-def user_unregister(*, user_uuid: uuid.UUID, now: dt.datetime | None = None) -> User:
-    """The user leaves: anonymised and deactivated; every credential of theirs stops working."""
+def user_unregister(
+    *,
+    user_uuid: uuid.UUID,
+    unregistered_by_uuid: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> User:
+    """The user leaves: anonymised and deactivated; every credential of theirs stops working.
+
+    `unregistered_by_uuid` is who asks: the user themselves, or a superuser (who may already ban
+    anyone, which anonymises too); anyone else is refused. None is the system itself (commands,
+    tests), never a request.
+    """
     now = now or timezone.now()
+    if unregistered_by_uuid is not None and unregistered_by_uuid != user_uuid:
+        _require_superuser(unregistered_by_uuid, "close another user's account")
     with transaction.atomic():
         user = _locked_user(user_uuid)
         if user.unregistered_at is not None:
@@ -182,8 +211,14 @@ def user_unregister(*, user_uuid: uuid.UUID, now: dt.datetime | None = None) -> 
 def user_ban(
     *, user_uuid: uuid.UUID, banned_by_uuid: uuid.UUID | None, now: dt.datetime | None = None
 ) -> User:
-    """Ban a user for good: anonymised, deactivated, and their number refused at sign-up."""
+    """Ban a user for good: anonymised, deactivated, and their number refused at sign-up.
+
+    `banned_by_uuid` is who bans: only a superuser may, and not themselves. None is the system
+    itself (commands, tests), never a request.
+    """
     now = now or timezone.now()
+    if banned_by_uuid is not None:
+        _require_superuser(banned_by_uuid, "ban users")
     if banned_by_uuid is not None and banned_by_uuid == user_uuid:
         raise ValidationError("You cannot ban yourself.", code=UserErrorCode.CANNOT_BAN_YOURSELF)
     with transaction.atomic():
@@ -199,3 +234,144 @@ def user_ban(
         emit(UserBanned(user_uuid=str(user.uuid), user_type=user.type))
         user_deactivated.send(sender=User, user_uuid=user.uuid, reason="banned")
     return user
+
+
+def _apply_access(
+    user: User,
+    *,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    group_ids: Collection[int] | None = None,
+    permission_ids: Collection[int] | None = None,
+) -> list[str]:
+    """Set the given flags on `user` (None keeps one, relations are only compared); the names of
+    what changes."""
+    changed = []
+    for name, value in (
+        ("is_active", is_active),
+        ("is_staff", is_staff),
+        ("is_superuser", is_superuser),
+    ):
+        if value is not None and bool(value) != getattr(user, name):
+            setattr(user, name, bool(value))
+            changed.append(name)
+    for name, ids in (("groups", group_ids), ("user_permissions", permission_ids)):
+        if ids is not None and set(ids) != set(getattr(user, name).values_list("pk", flat=True)):
+            changed.append(name)
+    return changed
+
+
+def _check_access(user: User, *, changed_by_uuid: uuid.UUID | None, changed: list[str]) -> None:
+    """The rules of `user_access_update`, on `user` with the wanted flags already set."""
+    _require_superuser(changed_by_uuid, "change what users may do")
+    if changed and (user.banned or user.unregistered_at is not None):
+        # Closed accounts stay closed: re-activating one would undo a ban or an unregistration.
+        raise ValidationError("This account is closed.", code=UserErrorCode.USER_UNREGISTERED)
+    try:
+        user.clean()  # the model's own rule: staff flags only on STAFF users
+    except ValidationError as exc:
+        raise ValidationError(" ".join(exc.messages), code=UserErrorCode.INVALID) from None
+
+
+def user_access_check(
+    *,
+    user_uuid: uuid.UUID,
+    changed_by_uuid: uuid.UUID | None,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    group_ids: Collection[int] | None = None,
+    permission_ids: Collection[int] | None = None,
+) -> None:
+    """Raise what `user_access_update` would for this change, changing nothing.
+
+    For forms that must show a refusal before anything is saved (the admin); the update checks
+    again under the row lock.
+    """
+    try:
+        user = User.objects.get(uuid=user_uuid)
+    except User.DoesNotExist:
+        raise ObjectDoesNotExist("No such user.") from None
+    changed = _apply_access(
+        user,
+        is_active=is_active,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        group_ids=group_ids,
+        permission_ids=permission_ids,
+    )
+    _check_access(user, changed_by_uuid=changed_by_uuid, changed=changed)
+
+
+def user_access_update(
+    *,
+    user_uuid: uuid.UUID,
+    changed_by_uuid: uuid.UUID | None,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    group_ids: Collection[int] | None = None,
+    permission_ids: Collection[int] | None = None,
+) -> User:
+    """Change what a user may do: activity, staff flags, groups and permissions (None keeps one).
+
+    Only a superuser may (`changed_by_uuid`, read fresh); staff flags only on STAFF users; closed
+    (banned or unregistered) accounts are refused. Sends `user_access_changed` when anything
+    changed, so open connections of the user are re-authorised.
+    """
+    with transaction.atomic():
+        user = _locked_user(user_uuid)
+        changed = _apply_access(
+            user,
+            is_active=is_active,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+            group_ids=group_ids,
+            permission_ids=permission_ids,
+        )
+        _check_access(user, changed_by_uuid=changed_by_uuid, changed=changed)
+        if not changed:
+            return user
+        flags = [name for name in changed if name.startswith("is_")]
+        if flags:
+            user.save(update_fields=flags)
+        if "groups" in changed:
+            user.groups.set(group_ids or [])
+        if "user_permissions" in changed:
+            user.user_permissions.set(permission_ids or [])
+        user_access_changed.send(sender=User, user_uuid=user.uuid)
+    return user
+
+
+def _locked_group(group_id: int) -> Group:
+    try:
+        return Group.objects.select_for_update().get(pk=group_id)
+    except Group.DoesNotExist:
+        raise ObjectDoesNotExist("No such group.") from None
+
+
+def _access_changed_for_members(group: Group) -> None:
+    for member_uuid in User.objects.filter(groups=group).values_list("uuid", flat=True):
+        user_access_changed.send(sender=User, user_uuid=member_uuid)
+
+
+def group_permissions_update(
+    *, group_id: int, permission_ids: Collection[int], changed_by_uuid: uuid.UUID | None
+) -> None:
+    """Set what a group grants; its members' access changed (superuser only)."""
+    _require_superuser(changed_by_uuid, "change what users may do")
+    with transaction.atomic():
+        group = _locked_group(group_id)
+        if set(permission_ids) != set(group.permissions.values_list("pk", flat=True)):
+            group.permissions.set(permission_ids)
+            _access_changed_for_members(group)
+
+
+def group_delete(*, group_id: int, deleted_by_uuid: uuid.UUID | None) -> None:
+    """Delete a group; its members lose what it granted (superuser only)."""
+    _require_superuser(deleted_by_uuid, "change what users may do")
+    with transaction.atomic():
+        group = _locked_group(group_id)
+        _access_changed_for_members(group)  # before the memberships go with the group
+        group.delete()

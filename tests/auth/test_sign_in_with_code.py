@@ -67,12 +67,13 @@ def test_malformed_code_is_invalid_code_and_counts_as_a_try(gql, bad):
     assert VerificationCode.objects.get().failed_attempts == 1
 
 
-# MMD 10.2 #11: a number whose only code is long expired.
-def test_code_older_than_three_minutes_is_expired(gql, clock):
+# MMD 10.2 #11: a number whose only code is long expired (the one answer for every failure).
+def test_code_older_than_three_minutes_is_refused(gql, clock):
     make_driver(phone_number=PHONE)
     code = code_for(gql, PHONE)
     clock.advance(minutes=3, seconds=1)
-    assert codes(attempt(gql, code)) == ["CODE_EXPIRED"]
+    assert codes(attempt(gql, code)) == ["INVALID_CODE"]
+    assert not RefreshTokenFamily.objects.exists()
 
 
 def test_code_just_inside_three_minutes_works(gql, clock):
@@ -101,7 +102,7 @@ def test_five_wrong_tries_use_the_code_up(gql):
     code = code_for(gql, PHONE)
     for _ in range(5):
         assert codes(attempt(gql, wrong(code))) == ["INVALID_CODE"]
-    assert codes(attempt(gql, code)) == ["TOO_MANY_ATTEMPTS"], "the right code no longer works"
+    assert codes(attempt(gql, code)) == ["INVALID_CODE"], "the right code no longer works"
     assert not RefreshTokenFamily.objects.exists()
 
 
@@ -162,3 +163,47 @@ def test_test_number_signs_in_with_its_fixed_code_after_a_request(gql, test_numb
 def test_without_the_setting_a_test_number_is_an_ordinary_number(gql, settings):
     settings.AUTH_TEST_PHONE_NUMBERS = ""
     assert codes(attempt(gql, "123456", phone="+15550000001")) == ["INVALID_PHONE_NUMBER"]
+
+
+# --- attack: telling from the answers whether a code is pending ----------------------------------
+
+
+def full_answer(payload):
+    return [(e["field"], e["code"], e["message"]) for e in payload["errors"]]
+
+
+def test_every_failed_code_gets_the_same_answer_so_nothing_is_learnt(gql, clock):
+    """A guesser compares answers: no code pending (registered or not), a wrong code, an expired
+    one, one whose tries are used up, a SIGN_UP code. All read alike (field, code and message)."""
+    make_driver(phone_number=PHONE)
+    answers = {
+        "registered, nothing pending": attempt(gql, "123456"),
+        "unregistered, nothing pending": attempt(gql, "123456", phone="+821099998888"),
+    }
+    code = code_for(gql, PHONE)
+    answers["wrong code"] = attempt(gql, wrong(code))
+    answers["malformed code"] = attempt(gql, "12")
+    for _ in range(3):
+        attempt(gql, wrong(code))
+    answers["last try"] = attempt(gql, wrong(code))
+    answers["tries used up"] = attempt(gql, code)
+    sign_up_code = code_for(gql, "+821077776666", "SIGN_UP")
+    answers["sign-up code"] = attempt(gql, sign_up_code, phone="+821077776666")
+    expiring = code_for(gql, "+821066665555")
+    clock.advance(minutes=4)
+    answers["expired"] = attempt(gql, expiring, phone="+821066665555")
+    shown = {name: full_answer(payload) for name, payload in answers.items()}
+    expected = [("code", "INVALID_CODE", "This code is not valid. Check it, or request a new one.")]
+    assert shown == dict.fromkeys(answers, expected)
+    assert not RefreshTokenFamily.objects.exists()
+
+
+def test_attempts_still_count_although_the_answer_says_nothing_of_them(gql):
+    make_driver(phone_number=PHONE)
+    code = code_for(gql, PHONE)
+    for n in range(1, 6):
+        attempt(gql, wrong(code))
+        assert VerificationCode.objects.get().failed_attempts == n
+    attempt(gql, code)  # refused: past the limit the right code counts for nothing
+    assert VerificationCode.objects.get().failed_attempts == 5
+    assert VerificationCode.objects.get().used_at is None

@@ -45,16 +45,33 @@ def test_driver_signs_up_with_a_driver_profile(gql):
 # Defect 14.2: fullname and dob were silently ignored.
 def test_full_name_and_date_of_birth_are_stored(gql):
     payload = sign_up(
-        gql, PHONE, user_type="STAFF", full_name="  Lee   Staff ", date_of_birth="1985-12-31"
+        gql, PHONE, user_type="DRIVER", full_name="  Lee   Driver ", date_of_birth="1985-12-31"
     )
-    assert payload["user"]["fullName"] == "Lee Staff"
+    assert payload["user"]["fullName"] == "Lee Driver"
     assert payload["user"]["dateOfBirth"] == "1985-12-31"
-    assert StaffProfile.objects.get(user__uuid=payload["user"]["uuid"]).full_name == "Lee Staff"
+    assert DriverProfile.objects.get(user__uuid=payload["user"]["uuid"]).full_name == "Lee Driver"
 
 
-def test_signed_up_staff_has_no_staff_powers_until_an_admin_grants_them(gql):
-    payload = sign_up(gql, PHONE, user_type="STAFF")
-    assert payload["user"]["isStaff"] is False
+# Attack: anyone with a phone signed up as STAFF, one admin click away from staff powers.
+def test_nobody_signs_up_as_staff_and_the_code_stays_usable(gql):
+    code = code_for(gql, PHONE, "SIGN_UP")
+    payload = sign_up(gql, PHONE, user_type="STAFF", code=code)
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("userType", "STAFF_SIGN_UP_NOT_ALLOWED")
+    ]
+    assert payload["accessToken"] is None and payload["user"] is None
+    assert not User.objects.exists() and not StaffProfile.objects.exists()
+    assert events_of("UserSignedUp") == []
+    assert not RefreshTokenFamily.objects.exists()
+    # Refused before the code was looked at: the same code still signs up a driver.
+    assert sign_up(gql, PHONE, user_type="DRIVER", code=code)["errors"] == []
+
+
+def test_staff_sign_up_is_refused_even_without_a_valid_code(gql):
+    assert codes(sign_up_with(gql, userType="STAFF", code="123456")) == [
+        "STAFF_SIGN_UP_NOT_ALLOWED"
+    ]
+    assert not User.objects.exists()
 
 
 def test_username_does_not_reveal_the_phone_number(gql):
@@ -93,7 +110,7 @@ def test_sign_in_code_does_not_sign_up(gql):
 def test_expired_code_is_refused(gql, clock):
     code = code_for(gql, PHONE, "SIGN_UP")
     clock.advance(minutes=4)
-    assert codes(sign_up_with(gql, code=code)) == ["CODE_EXPIRED"]
+    assert codes(sign_up_with(gql, code=code)) == ["INVALID_CODE"]
     assert not User.objects.exists()
 
 

@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from modules.auth.credentials import secret_digest
+from modules.auth.api import access_token_for
+from modules.auth.credentials import encode_access_token, secret_digest
 from modules.auth.models import RefreshToken, RefreshTokenFamily
-from modules.auth.services import issue_access_token
+from modules.auth.services import issue_access_token, sessions_revoke, sessions_revoke_all
 from tests.auth.flows import ME, REFRESH, SIGN_OUT, codes, sign_in_with_code
 from tests.factories import make_driver, make_staff
 
@@ -45,7 +46,7 @@ def test_access_token_claims_name_the_user_by_uuid(session):
     )
     assert claims["sub"] == str(user.uuid) and claims["type"] == "access"
     assert claims["exp"] - claims["iat"] == 15 * 60, "15 minutes, not MMD's 365 days (defect 14.4)"
-    assert {"jti", "iss"} <= set(claims)
+    assert {"jti", "iss", "sid"} <= set(claims)
     assert str(user.pk) not in (claims["sub"],), "never the integer key"
 
 
@@ -247,6 +248,83 @@ def test_deactivated_users_token_stops_working(gql):
     user.is_active = False
     user.save()
     assert gql(ME, as_=f"Bearer {token}", expect_errors=True).error_codes == ["UNAUTHENTICATED"]
+
+
+# --- every access token belongs to a session that can end --------------------------------------
+
+
+def session_of(token: str) -> uuid.UUID:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return uuid.UUID(claims["sid"])
+
+
+def test_a_token_without_a_session_is_401_even_when_signed_with_our_key(gql):
+    # Such a token could never be signed out: it would live until it expired.
+    user = make_staff()
+    now = int(timezone.now().timestamp())
+    claims = {
+        "sub": str(user.uuid),
+        "type": "access",
+        "iat": now,
+        "exp": now + 60,
+        "iss": settings.JWT_ISSUER,
+        "jti": "x",
+    }
+    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm="HS256")
+    result = gql(ME, as_=f"Bearer {token}", expect_errors=True)
+    assert result.status_code == 401 and result.error_codes == ["UNAUTHENTICATED"]
+
+
+def test_a_token_naming_an_unknown_session_is_401(gql):
+    user = make_staff()
+    token = encode_access_token(user_uuid=user.uuid, session_uuid=uuid.uuid4(), now=timezone.now())
+    assert gql(ME, as_=f"Bearer {token}", expect_errors=True).error_codes == ["UNAUTHENTICATED"]
+
+
+def test_no_access_token_is_made_without_a_session():
+    with pytest.raises(TypeError):
+        encode_access_token(user_uuid=uuid.uuid4(), session_uuid=None, now=timezone.now())
+
+
+def test_access_token_for_starts_a_real_session(gql):
+    user = make_staff()
+    token = access_token_for(user)
+    family = RefreshTokenFamily.objects.get(uuid=session_of(token))
+    assert family.user_uuid == user.uuid and family.revoked_at is None
+    assert gql(ME, as_=f"Bearer {token}")["data"]["me"]["uuid"] == str(user.uuid)
+
+
+def test_access_token_for_tokens_stop_working_when_their_session_is_revoked(gql):
+    user = make_staff()
+    token, other = access_token_for(user), access_token_for(user)
+    assert sessions_revoke(session_uuids=[session_of(token)], reason="admin") == 1
+    assert gql(ME, as_=f"Bearer {token}", expect_errors=True).error_codes == ["UNAUTHENTICATED"]
+    assert gql(ME, as_=f"Bearer {other}")["data"]["me"], "only that session ended"
+
+
+def test_access_token_for_tokens_stop_working_when_all_sessions_are_revoked(gql):
+    user = make_driver()
+    token = access_token_for(user)
+    sessions_revoke_all(user_uuid=user.uuid, reason="sign_out_everywhere")
+    result = gql(ME, as_=f"Bearer {token}", expect_errors=True)
+    assert result.status_code == 401 and result.error_codes == ["UNAUTHENTICATED"]
+
+
+def test_a_token_issued_into_a_signed_in_session_dies_with_its_sign_out(gql, session):
+    user, payload = session
+    sid = session_of(payload["accessToken"])
+    token = issue_access_token(user, session_uuid=sid)
+    assert session_of(token) == sid
+    gql(SIGN_OUT, {"token": payload["refreshToken"]}, as_=f"Bearer {token}")
+    assert me(gql, token, expect_errors=True).error_codes == ["UNAUTHENTICATED"]
+    with pytest.raises(ValueError):
+        issue_access_token(user, session_uuid=sid)
+
+
+def test_no_token_is_issued_into_another_users_session(session):
+    _, payload = session
+    with pytest.raises(ValueError):
+        issue_access_token(make_staff(), session_uuid=session_of(payload["accessToken"]))
 
 
 def test_error_messages_do_not_echo_the_token(gql):

@@ -32,6 +32,23 @@ def emitted(detail_type: str) -> list[dict[str, Any]]:
     ]
 
 
+# What each movement's announcing event is, and the data key naming its center.
+ANNOUNCING = {
+    "DEPARTURE": ("TransportStarted", "sourceCenterCode"),
+    "ARRIVAL": ("TransportCompleted", "destinationCenterCode"),
+}
+
+
+def announce(kind: str, transport: uuid.UUID | str, code: str, numbers: list[str]) -> None:
+    """As if shipping emitted TransportStarted ("DEPARTURE") or TransportCompleted ("ARRIVAL"):
+    distribution's listener notes the movement, which recordDeparture / recordArrival then take."""
+    from events.listeners import notify
+
+    detail_type, center_key = ANNOUNCING[kind]
+    data = {"transportUuid": str(transport), center_key: code, "trackingNumbers": numbers}
+    notify("shipping", detail_type, data)
+
+
 def payload_errors(result: dict[str, Any], mutation: str) -> list[dict[str, Any]]:
     return result["data"][mutation]["errors"]
 
@@ -51,5 +68,7 @@ mutation Arrive($transport: UUID!, $code: String!, $numbers: [String!]!) {
 
 def record_arrival(gql: Any, key: str, code: str, numbers: list[str]) -> None:
     """Put items into a center's inventory the way the distribution function does."""
-    variables = {"transport": str(uuid.uuid4()), "code": code, "numbers": numbers}
+    transport = uuid.uuid4()
+    announce("ARRIVAL", transport, code, numbers)
+    variables = {"transport": str(transport), "code": code, "numbers": numbers}
     assert gql(RECORD_ARRIVAL, variables, as_=key)["data"]["recordArrival"]["errors"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from modules.distribution.models import CenterStaffMember, DistributionCenter
 from tests.distribution.factories import emitted, make_center, record_arrival
@@ -101,3 +102,63 @@ def test_delete_action_refuses_centers_in_use(admin_client, distribution_key, gq
     )
     assert list(DistributionCenter.objects.values_list("center_code", flat=True)) == ["USED01"]
     assert [e["centerCode"] for e in emitted("DistributionCenterDeleted")] == ["FREE01"]
+
+
+# --- permissions: GraphQL needs staff (every admin user is); the admin also needs the Django
+# permission its own delete page needs ---------------------------------------------------------
+
+
+def staff_with(client, *codenames):
+    staff = make_staff()
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="distribution", codename__in=codenames)
+    )
+    client.force_login(staff)
+    return client
+
+
+def test_staff_without_delete_permission_cannot_delete_centers(client):
+    viewer = staff_with(client, "view_distributioncenter", "change_distributioncenter")
+    center = make_center("FREE01")
+    viewer.post(
+        "/admin/distribution/distributioncenter/",
+        {"action": "delete_centers", "_selected_action": [center.pk]},
+    )
+    assert DistributionCenter.objects.filter(pk=center.pk).exists()
+    assert emitted("DistributionCenterDeleted") == []
+
+
+def test_staff_with_delete_permission_deletes_centers_through_the_service(client):
+    # Not only superusers: GraphQL's deleteDistributionCenter is open to every staff member.
+    deleter = staff_with(client, "view_distributioncenter", "delete_distributioncenter")
+    center = make_center("FREE01")
+    deleter.post(
+        "/admin/distribution/distributioncenter/",
+        {"action": "delete_centers", "_selected_action": [center.pk]},
+    )
+    assert not DistributionCenter.objects.exists()
+    assert [e["centerCode"] for e in emitted("DistributionCenterDeleted")] == ["FREE01"]
+
+
+def test_staff_without_delete_permission_cannot_remove_center_staff(client):
+    viewer = staff_with(client, "view_centerstaffmember", "change_centerstaffmember")
+    center = make_center("ABC001")
+    member = CenterStaffMember.objects.create(center=center, user_uuid=make_staff().uuid)
+    viewer.post(
+        "/admin/distribution/centerstaffmember/",
+        {"action": "remove_members", "_selected_action": [member.pk]},
+    )
+    assert CenterStaffMember.objects.filter(pk=member.pk).exists()
+
+
+def test_staff_with_delete_permission_removes_center_staff_through_the_service(client):
+    remover = staff_with(client, "view_centerstaffmember", "delete_centerstaffmember")
+    center = make_center("ABC001")
+    alice = make_staff()
+    member = CenterStaffMember.objects.create(center=center, user_uuid=alice.uuid)
+    remover.post(
+        "/admin/distribution/centerstaffmember/",
+        {"action": "remove_members", "_selected_action": [member.pk]},
+    )
+    assert not CenterStaffMember.objects.exists()
+    assert emitted("CenterStaffChanged")[0]["removedUserUuids"] == [str(alice.uuid)]

@@ -8,7 +8,13 @@ import pytest
 from django.db import transaction
 
 from modules.distribution import api as distribution_api
-from tests.distribution.factories import emitted, error_codes, make_center, payload_errors
+from tests.distribution.factories import (
+    emitted,
+    error_codes,
+    make_center,
+    payload_errors,
+    record_arrival,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +43,6 @@ mutation Delete($code: String!) {
 }
 """
 CENTER = "query C($code: String!) { distributionCenter(centerCode: $code) { centerCode name } }"
-ARRIVAL = """
-mutation Arrive($transport: UUID!, $code: String!, $numbers: [String!]!) {
-  recordArrival(transportUuid: $transport, centerCode: $code, trackingNumbers: $numbers) {
-    errors { code }
-  }
-}
-"""
 
 
 def test_create_normalises_the_center_code_and_emits_created(gql, staff):
@@ -181,11 +180,7 @@ def test_delete_is_allowed_again_once_the_claim_is_released(gql, staff):
 
 def test_delete_is_refused_while_items_are_in_inventory(gql, staff, distribution_key):
     make_center("HUB01")
-    gql(
-        ARRIVAL,
-        {"transport": str(uuid.uuid4()), "code": "HUB01", "numbers": ["TN1"]},
-        as_=distribution_key,
-    )
+    record_arrival(gql, distribution_key, "HUB01", ["TN1"])
     result = gql(DELETE, {"code": "HUB01"}, as_=staff)
     assert error_codes(result, "deleteDistributionCenter") == ["CENTER_IN_USE"]
 

@@ -14,7 +14,7 @@ from django.db import connection, connections, transaction
 from modules.distribution import api as distribution_api
 from modules.distribution import services
 from modules.distribution.models import CenterInventoryItem, DistributionCenter
-from tests.distribution.factories import emitted, make_center
+from tests.distribution.factories import announce, emitted, make_center
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -48,6 +48,7 @@ def race(*actions: Callable[[], Any]) -> list[Any]:
 def test_concurrent_deliveries_of_one_arrival_record_it_once():
     make_center("DST01")
     transport = uuid.uuid4()
+    announce("ARRIVAL", transport, "DST01", ["TN-1", "TN-2"])
 
     def deliver() -> bool:
         return services.arrival_record(
@@ -65,8 +66,10 @@ def test_concurrent_arrivals_of_one_item_leave_it_at_one_center():
     make_center("BBB01")
 
     def arrive(code: str) -> Callable[[], Any]:
+        transport = uuid.uuid4()
+        announce("ARRIVAL", transport, code, ["TN-1"])
         return lambda: services.arrival_record(
-            transport_uuid=uuid.uuid4(), center_code=code, tracking_numbers=["TN-1"]
+            transport_uuid=transport, center_code=code, tracking_numbers=["TN-1"]
         )
 
     race(arrive("AAA01"), arrive("BBB01"))

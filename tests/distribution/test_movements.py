@@ -7,7 +7,14 @@ import uuid
 import pytest
 
 from modules.distribution.api import MAX_ITEMS_PER_MOVEMENT
-from tests.distribution.factories import emitted, error_codes, make_center, payload_errors
+from modules.distribution.models import AnnouncedMovement
+from tests.distribution.factories import (
+    announce,
+    emitted,
+    error_codes,
+    make_center,
+    payload_errors,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +43,16 @@ def centers():
     return make_center("SRC01"), make_center("DST01")
 
 
-def arrive(gql, key, transport, code, numbers):
+def arrive(gql, key, transport, code, numbers, *, announced=True):
+    """recordArrival, by default of an arrival TransportCompleted announced just so."""
+    if announced:
+        announce("ARRIVAL", transport, code, numbers)
     return gql(ARRIVAL, {"transport": str(transport), "code": code, "numbers": numbers}, as_=key)
 
 
-def depart(gql, key, transport, code, numbers):
+def depart(gql, key, transport, code, numbers, *, announced=True):
+    if announced:
+        announce("DEPARTURE", transport, code, numbers)
     return gql(DEPARTURE, {"transport": str(transport), "code": code, "numbers": numbers}, as_=key)
 
 
@@ -203,3 +215,78 @@ def test_a_malformed_transport_uuid_is_a_coded_error(gql, distribution_key, cent
         expect_errors=True,
     )
     assert result.error_codes == ["BAD_USER_INPUT"]
+
+
+# --- attack: a DISTRIBUTION key writing inventory nobody announced --------------------------------
+
+
+def test_a_key_cannot_fill_a_center_with_an_arrival_nobody_announced(
+    gql, staff, distribution_key, centers
+):
+    result = arrive(gql, distribution_key, uuid.uuid4(), "DST01", ["TN-1"], announced=False)
+    assert payload_errors(result, "recordArrival")[0]["field"] == "transportUuid"
+    assert error_codes(result, "recordArrival") == ["MOVEMENT_NOT_ANNOUNCED"]
+    assert stock(gql, staff, "DST01") == [] and emitted("ArrivalRecorded") == []
+
+
+def test_a_key_cannot_empty_a_center_with_a_departure_nobody_announced(
+    gql, staff, distribution_key, centers
+):
+    arrive(gql, distribution_key, uuid.uuid4(), "SRC01", ["TN-1", "TN-2"])
+    result = depart(gql, distribution_key, uuid.uuid4(), "SRC01", ["TN-1"], announced=False)
+    assert error_codes(result, "recordDeparture") == ["MOVEMENT_NOT_ANNOUNCED"]
+    assert stock(gql, staff, "SRC01") == ["TN-1", "TN-2"] and emitted("DepartureRecorded") == []
+
+
+def test_an_announced_movement_is_recorded_only_as_announced(gql, staff, distribution_key, centers):
+    """An announced transport does not open the door wider: not at another center, not with other
+    items, not as the other kind of movement; no refusal tells what was announced."""
+    transport = uuid.uuid4()
+    announce("ARRIVAL", transport, "DST01", ["TN-1", "TN-2"])
+
+    def unannounced(record, code, numbers):
+        return record(gql, distribution_key, transport, code, numbers, announced=False)
+
+    attempts = {
+        "another center": unannounced(arrive, "SRC01", ["TN-1", "TN-2"]),
+        "an extra item": unannounced(arrive, "DST01", ["TN-1", "TN-2", "TN-9"]),
+        "fewer items": unannounced(arrive, "DST01", ["TN-1"]),
+    }
+    for name, result in attempts.items():
+        assert error_codes(result, "recordArrival") == ["MOVEMENT_NOT_ANNOUNCED"], name
+    # The answer does not say what was announced (the center, the items).
+    shown = " ".join(
+        e["message"] for r in attempts.values() for e in payload_errors(r, "recordArrival")
+    )
+    assert (
+        "TN-" not in shown
+        and "DST01" not in payload_errors(attempts["another center"], "recordArrival")[0]["message"]
+    )
+    as_departure = unannounced(depart, "DST01", ["TN-1", "TN-2"])
+    assert error_codes(as_departure, "recordDeparture") == ["MOVEMENT_NOT_ANNOUNCED"]
+    assert stock(gql, staff, "SRC01") == stock(gql, staff, "DST01") == []
+
+    # The announced arrival itself goes through (in any order, blanks trimmed), and a replay of it
+    # is still the no-op it always was, after the announcement is used up.
+    exact = arrive(gql, distribution_key, transport, "dst01", [" TN-2", "TN-1"], announced=False)
+    assert payload_errors(exact, "recordArrival") == []
+    replay = arrive(gql, distribution_key, transport, "DST01", ["TN-1", "TN-2"], announced=False)
+    assert replay["data"]["recordArrival"]["alreadyRecorded"] is True
+    assert stock(gql, staff, "DST01") == ["TN-1", "TN-2"]
+    assert len(emitted("ArrivalRecorded")) == 1
+    assert not AnnouncedMovement.objects.exists()
+
+
+def test_a_departure_is_recorded_only_from_the_announced_source(
+    gql, staff, distribution_key, centers
+):
+    arrive(gql, distribution_key, uuid.uuid4(), "SRC01", ["TN-1"])
+    arrive(gql, distribution_key, uuid.uuid4(), "DST01", ["TN-5"])
+    transport = uuid.uuid4()
+    announce("DEPARTURE", transport, "SRC01", ["TN-1"])
+    elsewhere = depart(gql, distribution_key, transport, "DST01", ["TN-5"], announced=False)
+    assert error_codes(elsewhere, "recordDeparture") == ["MOVEMENT_NOT_ANNOUNCED"]
+    assert stock(gql, staff, "DST01") == ["TN-5"]
+    ok = depart(gql, distribution_key, transport, "SRC01", ["TN-1"], announced=False)
+    assert payload_errors(ok, "recordDeparture") == []
+    assert stock(gql, staff, "SRC01") == []

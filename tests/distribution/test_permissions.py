@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.distribution.factories import make_center
+from tests.distribution.factories import announce, make_center
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +106,9 @@ def test_query_permissions(gql, callers, hub, operation, caller):
 def test_mutation_permissions(gql, callers, hub, operation, caller):
     mutation, allowed = MUTATIONS[operation]
     variables = {"u": [str(hub.uuid)], "t": str(uuid.uuid4())}
+    if operation in ("recordDeparture", "recordArrival"):  # a movement shipping announced
+        kind = "DEPARTURE" if operation == "recordDeparture" else "ARRIVAL"
+        announce(kind, variables["t"], "HUB01", ["TN-1"])
     result = gql(mutation, variables, as_=callers[caller])
     codes = [e["code"] for e in result["data"][operation]["errors"]]
     expected = _expect(allowed, caller, mutation=True)

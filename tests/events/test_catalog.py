@@ -20,6 +20,7 @@ from events.catalog import (
     catalog_json,
     data_schema,
     discover,
+    for_live_subscribers,
 )
 from events.models import OutboxEvent
 from tests.events.sample_events import Leg, ParcelWeighed, RoutePlanned, weighed
@@ -195,3 +196,54 @@ def test_two_modules_declaring_the_same_event_fail_at_start_up(event_modules):
     event_modules("tests.events.sample_events", "tests.events.duplicate_events")
     with pytest.raises(ImproperlyConfigured, match="ParcelWeighed is declared by both"):
         discover()
+
+
+# --- sensitive data and the live stream ----------------------------------------------------------
+
+# Per event, the data keys that are personal or secret. Everything else carries uuids, codes of
+# centers, tracking numbers, SKUs, aliases and center names only. A new event with personal data
+# must be declared here and on its class.
+SENSITIVE = {"VerificationCodeRequested": ["phoneNumber", "sealedCode"]}
+
+
+def test_the_catalog_names_the_sensitive_fields_of_every_event():
+    catalog = json.loads(CATALOG_PATH.read_text())
+    declared = {e["detailType"]: e["sensitiveFields"] for e in catalog["events"]}
+    assert {name: keys for name, keys in declared.items() if keys} == SENSITIVE
+    for name, keys in declared.items():
+        entry = next(e for e in catalog["events"] if e["detailType"] == name)
+        assert set(keys) <= set(entry["dataSchema"]["properties"]), name
+
+
+def test_a_sensitive_field_that_names_no_field_fails_at_start_up(event_modules):
+    event_modules("tests.events.misdeclared_events")
+    with pytest.raises(ImproperlyConfigured, match="CodeSent marks unknown fields as sensitive"):
+        discover()
+
+
+def _envelope(detail_type: str, data: dict) -> dict:
+    detail = {"eventId": str(uuid.uuid4()), "occurredAt": "2026-01-01T00:00:00Z", "data": data}
+    return {"source": "majestic.auth", "detailType": detail_type, "detail": detail}
+
+
+def test_live_subscribers_get_an_event_without_its_sensitive_fields():
+    data = {
+        "phoneNumber": "+821012345678",
+        "purpose": "SIGN_IN",
+        "expiresAt": "2026-01-01T00:03:00Z",
+        "sealedCode": "gAAAAAsealed",
+    }
+    envelope = _envelope("VerificationCodeRequested", data)
+    live = for_live_subscribers(envelope)
+    assert live["detail"]["data"] == {"purpose": "SIGN_IN", "expiresAt": "2026-01-01T00:03:00Z"}
+    assert live["detail"]["redacted"] == ["phoneNumber", "sealedCode"]
+    assert live["detail"]["eventId"] == envelope["detail"]["eventId"]
+    assert envelope["detail"]["data"] == data  # the bus's copy is untouched
+    assert for_live_subscribers(live) == live  # applying it twice changes nothing
+
+
+def test_events_without_sensitive_fields_go_to_live_subscribers_as_they_are():
+    declared = _envelope("UserSignedUp", {"userUuid": str(uuid.uuid4()), "userType": "DRIVER"})
+    undeclared = _envelope("SomethingLocal", {"phoneNumber": "x"})  # no module declares it
+    assert for_live_subscribers(declared) is declared
+    assert for_live_subscribers(undeclared) is undeclared

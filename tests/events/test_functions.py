@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import transaction
 
+from events.listeners import notify
 from events.models import Heartbeat, OutboxEvent
 from events.sealing import seal
 from infra.functions.distribution import app as distribution
@@ -60,8 +61,16 @@ def bridge_event(
 
 
 def transport_event(
-    detail_type: str, numbers: list[str], *, source="NYC01", destination="BOS01", **kwargs
+    detail_type: str,
+    numbers: list[str],
+    *,
+    source="NYC01",
+    destination="BOS01",
+    announced=True,
+    **kwargs,
 ):
+    """The event as EventBridge delivers it; `announced`: as shipping emitted it, so distribution's
+    listener noted the movement (which recordDeparture / recordArrival then accept)."""
     data = {
         "transportUuid": str(uuid.UUID(int=7)),
         "sourceCenterCode": source,
@@ -70,6 +79,8 @@ def transport_event(
         "aliases": ["B-1"],
         "trackingNumbers": numbers,
     }
+    if announced:
+        notify("shipping", detail_type, data)
     return bridge_event("majestic.shipping", detail_type, data, **kwargs)
 
 
@@ -141,6 +152,14 @@ def test_a_refused_movement_fails_the_invocation_so_it_is_retried(centers):
             transport_event("TransportCompleted", ["MJ0001"], destination="NOPE1"), CONTEXT
         )
     assert refused.value.codes and "recordArrival was refused" in str(refused.value)
+
+
+def test_a_movement_shipping_never_announced_is_refused_and_retried(gql, centers):
+    forged = transport_event("TransportCompleted", ["MJ0001"], announced=False)
+    with pytest.raises(GatewayError) as refused:
+        distribution.handler(forged, CONTEXT)
+    assert refused.value.codes == ["MOVEMENT_NOT_ANNOUNCED"]
+    assert inventory(gql, "BOS01") == []
 
 
 def test_the_correlation_id_reaches_the_functions_logs_and_the_events_its_mutations_emit(

@@ -202,6 +202,28 @@ def test_signing_up_sends_the_code_to_that_number_and_the_code_works(gql, notifi
     assert [n["to"] for n in welcome] == [f"user:{signed_up['user']['uuid']}"]
 
 
+def test_the_notifier_gets_the_number_and_live_subscribers_never_do(
+    gql, notifications_file, monkeypatch
+):
+    from events import fanout
+
+    published = []
+    monkeypatch.setattr(fanout, "publish", published.append)
+    phone = "+14155550124"
+    call(gql, REQUEST_CODE, {"phone": phone}, None, "requestVerificationCode")
+    drain()
+    # The bus path is unchanged: the notification function still texts that number.
+    (sms,) = read_notifications(notifications_file)
+    assert sms["to"] == phone
+    sealed = OutboxEvent.objects.get(detail_type="VerificationCodeRequested").detail["data"][
+        "sealedCode"
+    ]
+    (live,) = [p for p in published if p["detailType"] == "VerificationCodeRequested"]
+    shown = json.dumps(live)
+    assert phone not in shown and "4155550124" not in shown and sealed not in shown
+    assert live["detail"]["redacted"] == ["phoneNumber", "sealedCode"]
+
+
 def test_a_mutation_whose_event_is_refused_changes_nothing(gql, monkeypatch):
     from events import catalog
     from modules.distribution.models import DistributionCenter

@@ -1,16 +1,42 @@
 """Production refuses to start with insecure defaults and names the setting that is wrong; once
 started, it sends its cookies and responses as HTTPS deployments should."""
 
+import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from django.conf import settings
 
+from config.secret_keys import development_secret_key
+
 # Variables of ours the settings read, kept out of the child unless a test sets them.
-OWN_VARIABLES = ("DJANGO_", "AUTH_", "SECRET_KEY", "DEBUG", "TRUSTED_PROXY_", "SECURE_")
-PRODUCTION = {"DJANGO_ENV": "production", "SECRET_KEY": "k" * 50, "EVENTS_SEALING_KEY": "s" * 44}
+OWN_VARIABLES = (
+    "DJANGO_",
+    "AUTH_",
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "BANNED_PHONE_DIGEST_KEY",
+    "EVENTS_SEALING_",
+    "NOTIFICATIONS_FILE",
+    "DEBUG",
+    "TRUSTED_PROXY_",
+    "SECURE_",
+)
+# Strong and distinct, made afresh for each run: production accepts nothing weaker.
+SECRET_KEY = secrets.token_urlsafe(40)
+SEALING_KEY = secrets.token_urlsafe(40)
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": SECRET_KEY,
+    "EVENTS_SEALING_KEY": SEALING_KEY,
+}
+# The development default this repository used to print: public, so never a secret.
+FORMER_PUBLIC_DEFAULT = "insecure-development-key-change-me-0123456789abcdef"
 # One TLS-terminating proxy in front, which also appends the client's address to X-Forwarded-For.
 BEHIND_A_TLS_PROXY = {"TRUSTED_PROXY_TLS": "1", "TRUSTED_PROXY_HOPS": "1"}
 
@@ -27,30 +53,192 @@ def start_django(code: str = "print('started')", **env: str) -> subprocess.Compl
     )
 
 
-def test_production_refuses_the_development_secret_key():
-    result = start_django(DJANGO_ENV="production")
+def test_production_refuses_an_unset_secret_key():
+    result = start_django(DJANGO_ENV="production", EVENTS_SEALING_KEY=SEALING_KEY)
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_never_makes_a_development_key():
+    # The checkout's key file may exist already: what counts is that production never asks.
+    code = (
+        "import config.secret_keys as keys\n"
+        "def refuse(path): raise SystemExit('development key asked for')\n"
+        "keys.development_secret_key = refuse\n"
+        "import django; django.setup()\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OWN_VARIABLES)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_ENV": "production"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "development key asked for" not in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_production_refuses_test_phone_numbers_and_debug():
-    result = start_django(
-        DJANGO_ENV="production",
-        SECRET_KEY="k" * 50,
-        EVENTS_SEALING_KEY="s" * 44,
-        DEBUG="true",
-        AUTH_TEST_PHONE_NUMBERS="+15550000001:123456",
-    )
+    result = start_django(**PRODUCTION, DEBUG="true", AUTH_TEST_PHONE_NUMBERS="+15550000001:123456")
     assert result.returncode != 0
     assert "DEBUG" in result.stderr
     assert "AUTH_TEST_PHONE_NUMBERS" in result.stderr
-    assert "k" * 50 not in result.stderr  # the secret itself is never echoed
+    assert SECRET_KEY not in result.stderr  # the secret itself is never echoed
 
 
 def test_production_starts_when_configured():
-    result = start_django(DJANGO_ENV="production", SECRET_KEY="k" * 50, EVENTS_SEALING_KEY="s" * 44)
+    result = start_django(**PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+def test_production_starts_with_every_secret_of_its_own():
+    result = start_django(
+        **PRODUCTION,
+        JWT_SIGNING_KEY=secrets.token_urlsafe(40),
+        BANNED_PHONE_DIGEST_KEY=secrets.token_hex(32),
+    )
+    assert result.returncode == 0, result.stderr
+
+
+WEAK_SECRETS = {
+    "one character": "x",
+    "short": secrets.token_hex(15),  # 30 characters
+    "one character repeated": "k" * 50,
+    "a piece repeated": "Ab3$" * 10,
+    "few distinct characters": "0" * 39 + "123456",  # 7 distinct
+    "the former development default": FORMER_PUBLIC_DEFAULT,
+    "Django's project template": "django-insecure-" + secrets.token_urlsafe(40),
+    "a placeholder": f"please-change-me-{secrets.token_hex(16)}",
+}
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", *("JWT_SIGNING_KEY", "BANNED_PHONE_DIGEST_KEY")])
+@pytest.mark.parametrize("value", list(WEAK_SECRETS.values()), ids=list(WEAK_SECRETS))
+def test_production_refuses_a_weak_secret_naming_it_but_not_its_value(name, value):
+    result = start_django(**{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert f"{name} is " in result.stderr
+    if len(value) >= 8:  # shorter ones occur in any text by chance
+        assert value not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value", [WEAK_SECRETS[k] for k in ("one character", "short", "one character repeated")]
+)
+def test_production_refuses_a_weak_sealing_key(value):
+    result = start_django(**{**PRODUCTION, "EVENTS_SEALING_KEY": value})
+    assert result.returncode != 0
+    assert "EVENTS_SEALING_KEY is " in result.stderr
+
+
+def test_a_forged_token_needs_more_than_a_guessable_signing_key():
+    # The attack: JWT_SIGNING_KEY=x let anyone sign tokens for any user. Production now refuses x.
+    result = start_django(**PRODUCTION, JWT_SIGNING_KEY="x")
+    assert result.returncode != 0 and "JWT_SIGNING_KEY is shorter than 32" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "shared",
+    [
+        {"JWT_SIGNING_KEY": SECRET_KEY},
+        {"BANNED_PHONE_DIGEST_KEY": SECRET_KEY},
+        {"EVENTS_SEALING_KEY": SECRET_KEY},
+        # The notification function holds the sealing key: it must not sign sign-ins too.
+        {"JWT_SIGNING_KEY": SEALING_KEY},
+    ],
+    ids=["jwt=secret", "banned=secret", "sealing=secret", "jwt=sealing"],
+)
+def test_production_refuses_one_value_for_two_secrets(shared):
+    result = start_django(**{**PRODUCTION, **shared})
+    assert result.returncode != 0
+    assert "(each secret must be its own)" in result.stderr
+    assert SECRET_KEY not in result.stderr and SEALING_KEY not in result.stderr
+
+
+def test_production_refuses_a_notifications_file(tmp_path):
+    result = start_django(**PRODUCTION, NOTIFICATIONS_FILE=str(tmp_path / "notifications.jsonl"))
+    assert result.returncode != 0
+    assert "NOTIFICATIONS_FILE" in result.stderr
+    assert not (tmp_path / "notifications.jsonl").exists()
+
+
+# --- the development SECRET_KEY: random per checkout, shared by its processes --------------------
+
+
+def test_the_development_secret_key_is_random_per_checkout(tmp_path):
+    first = development_secret_key(tmp_path / "one" / ".secrets" / "development-secret-key")
+    second = development_secret_key(tmp_path / "two" / ".secrets" / "development-secret-key")
+    assert first != second
+    assert len(first) >= 32 and FORMER_PUBLIC_DEFAULT not in (first, second)
+
+
+def test_the_development_secret_key_is_kept_private_and_stable(tmp_path):
+    path = tmp_path / ".secrets" / "development-secret-key"
+    key = development_secret_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert development_secret_key(path) == key
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file is left"
+
+
+READ_KEY = (
+    "import hashlib, sys; from pathlib import Path; "
+    "from config.secret_keys import development_secret_key; "
+    "print(hashlib.sha256(development_secret_key(Path(sys.argv[1])).encode()).hexdigest())"
+)
+
+
+def test_processes_starting_together_agree_on_the_development_secret_key(tmp_path):
+    path = tmp_path / ".secrets" / "development-secret-key"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", READ_KEY, str(path)],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    digests = {child.communicate(timeout=60)[0].strip() for child in children}
+    assert digests == {hashlib.sha256(path.read_text().strip().encode()).hexdigest()}
+
+
+def test_every_development_process_reads_the_checkouts_key():
+    code = "import hashlib; print(hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest())"
+    code = "from django.conf import settings; " + code
+    first, second = start_django(code), start_django(code, DJANGO_ENV="test")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    key = Path(settings.BASE_DIR, ".secrets", "development-secret-key").read_text().strip()
+    assert (
+        first.stdout.split() == second.stdout.split() == [hashlib.sha256(key.encode()).hexdigest()]
+    )
+
+
+def test_the_development_sealing_key_does_not_open_with_public_values(settings):
+    from events.sealing import SealBroken, open_sealed_code, seal
+
+    settings.EVENTS_SEALING_KEY = ""  # development: derived from this checkout's SECRET_KEY
+    assert settings.SECRET_KEY != FORMER_PUBLIC_DEFAULT
+    sealed = seal("123456")
+    assert open_sealed_code(sealed) == "123456"
+    settings.SECRET_KEY = FORMER_PUBLIC_DEFAULT  # what anyone reading the repository knew
+    with pytest.raises(SealBroken):
+        open_sealed_code(sealed)
+
+
+def test_the_development_key_file_is_never_committed():
+    result = subprocess.run(
+        ["git", "check-ignore", "-q", ".secrets/development-secret-key"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+    )
+    if result.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert result.returncode == 0, "the key file must be git-ignored"
 
 
 def test_development_defaults_start():

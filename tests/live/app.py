@@ -6,10 +6,16 @@ the process where a test cannot otherwise see:
 
 - POST /test-only/users      {"kind": "staff" | "driver" | "superuser" | "plain", "password"?}
                              -> {"uuid", "username", "token"}
-- POST /test-only/api-keys   {"scopes": [...]} -> {"key"}
+- POST /test-only/api-keys   {"scopes": [...]} -> {"key", "name"}
+- POST /test-only/api-keys/revoke  {"name"}: auth's api_key_revoke (no mutation revokes keys)
+- POST /test-only/users/staff      {"uuid", "isStaff", "by"}: grant or take away staff powers, as
+                             superuser `by` (the user module's user_access_update; no mutation)
+- GET  /test-only/peer       -> {"client", "scheme"} of the ASGI scope the server handed over,
+                             and Django's view of it: {"remoteAddr", "isSecure", "clientAddress"}
 - POST /test-only/publish    {"envelope": {...}} or {"count": n, "detailType"?, "padding"?}:
                              calls events.fanout.publish as the relay does
-- GET  /test-only/live       -> {"subscriptions", "hubChannel", "groupMembers", "pid"}
+- GET  /test-only/live       -> {"subscriptions", "accessWatchers", "hubChannel", "groupMembers",
+                             "pid", …}
 """
 
 from __future__ import annotations
@@ -59,7 +65,41 @@ def _make_user(kind: str, password: str | None) -> dict[str, Any]:
 def _make_api_key(scopes: list[str]) -> dict[str, Any]:
     from modules.auth.services import api_key_create
 
-    return {"key": api_key_create(name=f"test-{uuid.uuid4().hex[:10]}", scopes=scopes).key}
+    created = api_key_create(name=f"test-{uuid.uuid4().hex[:10]}", scopes=scopes)
+    return {"key": created.key, "name": created.name}
+
+
+def _revoke_api_key(name: str) -> dict[str, Any]:
+    from modules.auth.services import api_key_revoke
+
+    api_key_revoke(name=name)
+    return {"revoked": name}
+
+
+def _set_staff(user_uuid: str, is_staff: bool, by: str) -> dict[str, Any]:
+    from modules.user.services import user_access_update
+
+    user_access_update(
+        user_uuid=uuid.UUID(user_uuid), changed_by_uuid=uuid.UUID(by), is_staff=is_staff
+    )
+    return {"uuid": user_uuid, "isStaff": is_staff}
+
+
+def _peer(scope: dict[str, Any]) -> dict[str, Any]:
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+
+    from modules.auth.rate_limits import client_address
+
+    request = ASGIRequest(scope, io.BytesIO())
+    return {
+        "client": list(scope["client"]) if scope.get("client") else None,
+        "scheme": scope.get("scheme"),
+        "remoteAddr": request.META.get("REMOTE_ADDR"),
+        "isSecure": request.is_secure(),
+        "clientAddress": client_address(request),
+    }
 
 
 def _noise(size: int) -> str:
@@ -110,6 +150,7 @@ def _live() -> dict[str, Any]:
         members = sorted(groups.get(fanout.GROUP, {}))
     return {
         "subscriptions": len(hub.subscriptions) if hub else 0,
+        "accessWatchers": len(hub.access_watchers) if hub else 0,
         "buffered": sum(s.pending for s in hub.subscriptions) if hub else 0,
         "dropped": sum(s.dropped_total for s in hub.subscriptions) if hub else 0,
         "received": hub.changes if hub else 0,
@@ -136,6 +177,14 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     elif path == "/test-only/publish":
         # From a worker thread, as the relay publishes: exercises the cross-thread hand-over.
         result = await database_sync_to_async(_publish)(data)
+    elif path == "/test-only/api-keys/revoke":
+        result = await database_sync_to_async(_revoke_api_key)(data["name"])
+    elif path == "/test-only/users/staff":
+        result = await database_sync_to_async(_set_staff)(
+            data["uuid"], bool(data["isStaff"]), data["by"]
+        )
+    elif path == "/test-only/peer":
+        result = _peer(scope)
     elif path == "/test-only/live":
         result = _live()
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
 import uuid
@@ -21,6 +22,17 @@ subscription Watch($detailTypes: [String!], $sources: [String!]) {
   }
 }
 """
+
+
+_loopback_addresses = itertools.count(1)
+
+
+def loopback_address() -> str:
+    """A client address no other test uses: Linux routes all of 127.0.0.0/8 to lo, and a client
+    socket bound to one of them reaches the servers on 127.0.0.1. Per-address limits are kept in
+    the database the session's servers share, so each test counts from an address of its own."""
+    n = next(_loopback_addresses)
+    return f"127.{1 + os.getpid() % 250}.{n // 250 % 250}.{1 + n % 250}"
 
 
 async def eventually(condition: Callable[[], bool], attempts: int = 150) -> None:

@@ -4,6 +4,8 @@
 after DATABASE_URL's with `_live_<pid>`), and `LiveServer` runs `uvicorn tests.live.app:application`
 in a subprocess on it. The listening socket belongs to the test process and is handed to uvicorn
 (`--fd`), so a server can be stopped and started again on the same address while clients wait.
+uvicorn runs as `make run` starts it, with its own proxy-header handling off. `GunicornServer` runs
+the production way instead: gunicorn with config/gunicorn.py.
 """
 
 from __future__ import annotations
@@ -100,23 +102,28 @@ class LiveServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._http = httpx.Client(base_url=self.url, timeout=30)
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.live.app:application",
+            "--fd",
+            str(self.sock.fileno()),
+            "--lifespan",
+            "off",
+            # As `make run`: the app alone decides which X-Forwarded-* to believe.
+            "--no-proxy-headers",
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "5",
+        ]
+
     def start(self, timeout: float = 60) -> LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests.live.app:application",
-                "--fd",
-                str(self.sock.fileno()),
-                "--lifespan",
-                "off",
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
+            self.command(),
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -174,7 +181,24 @@ class LiveServer:
         return self.post("/test-only/users", {"kind": kind, "password": password})
 
     def make_api_key(self, *scopes: str) -> str:
-        return self.post("/test-only/api-keys", {"scopes": list(scopes)})["key"]
+        return self.create_api_key(*scopes)["key"]
+
+    def create_api_key(self, *scopes: str) -> dict[str, Any]:
+        """A new API key: {"key", "name"}."""
+        return self.post("/test-only/api-keys", {"scopes": list(scopes)})
+
+    def revoke_api_key(self, name: str) -> None:
+        self.post("/test-only/api-keys/revoke", {"name": name})
+
+    def set_staff(self, user_uuid: str, is_staff: bool, *, by: str) -> None:
+        """Grant or take away staff powers, as superuser `by` (a uuid)."""
+        self.post("/test-only/users/staff", {"uuid": user_uuid, "isStaff": is_staff, "by": by})
+
+    def client_from(self, source: str) -> httpx.Client:
+        """An HTTP client whose connections come from `source` (on Linux, any 127.x.y.z)."""
+        return httpx.Client(
+            base_url=self.url, timeout=30, transport=httpx.HTTPTransport(local_address=source)
+        )
 
     def publish(self, **payload: Any) -> None:
         self.post("/test-only/publish", payload)
@@ -199,3 +223,25 @@ class LiveServer:
             "/graphql/", json={"query": query, "variables": variables or {}}, headers=headers
         )
         return response.json()
+
+
+class GunicornServer(LiveServer):
+    """gunicorn with config/gunicorn.py (its uvicorn workers), as production runs the app.
+
+    The socket is handed over as `fd://` (the command line's bind wins over the config's HOST and
+    PORT); everything else comes from the config file. WEB_CONCURRENCY workers (default 1).
+    """
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "config" / "gunicorn.py"),
+            "--bind",
+            f"fd://{self.sock.fileno()}",
+            "--log-level",
+            "warning",
+            "tests.live.app:application",
+        ]

@@ -1,8 +1,10 @@
-"""Two server processes on one database and one Redis: events cross between them, once each."""
+"""Two server processes on one database and one Redis: events cross between them, once each, and
+so do access changes (a ban on one closes the banned user's socket on the other)."""
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -58,6 +60,25 @@ async def test_a_driver_on_one_server_sees_the_transport_started_on_the_other(tw
         start_transport(second, staff["token"], transport["uuid"])
         message = await ws.receive_for("follow")
     assert message["payload"]["data"]["transportUpdates"]["status"] == "IN_TRANSIT"
+
+
+async def test_a_ban_on_one_server_closes_the_users_socket_on_the_other_at_once(start_server):
+    # Periodic credential checks ten minutes apart: only the announcement can close it in time.
+    first = start_server(GRAPHQL_WS_REAUTHENTICATE_SECONDS="600")
+    second = start_server(GRAPHQL_WS_REAUTHENTICATE_SECONDS="600")
+    superuser, victim = first.make_user("superuser"), first.make_user("staff")
+    async with await GraphQLWebSocket.signed_in(second.ws_url, f"Bearer {victim['token']}") as ws:
+        await subscribe_and_wait(second, ws, "events", {"detailTypes": ["Nothing"]})
+        since = time.monotonic()
+        banned = first.graphql(
+            "mutation($uuid: UUID!) { banUser(uuid: $uuid) { errors { code } } }",
+            {"uuid": victim["uuid"]},
+            token=superuser["token"],
+        )
+        assert banned["data"]["banUser"]["errors"] == [], banned
+        code, reason = await ws.wait_closed(timeout=10)
+    assert (code, reason) == (4403, "Credentials no longer valid.")
+    assert time.monotonic() - since < 2.0
 
 
 def _marker(event_id: str) -> dict:

@@ -97,3 +97,49 @@ async def test_a_stuck_subscriber_never_holds_up_another():
     assert received == list(range(1000))
     assert stuck.pending == 10
     assert stuck.dropped_total == 990
+
+
+async def test_access_changes_reach_watchers_not_subscriptions():
+    heard: list[fanout.AccessChanged] = []
+    async with fanout.subscription(lambda item: True) as subscription:
+        hub = fanout.hub()
+        await hub.watch_access(heard.append)
+        changes = hub.changes
+        await asyncio.to_thread(fanout.publish_access_changed, user_uuid=uuid.UUID(int=7))
+        await asyncio.to_thread(fanout.publish_access_changed, api_key_name="robot")
+        for _ in range(100):
+            if len(heard) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await hub.unwatch_access(heard.append)
+        assert heard == [
+            fanout.AccessChanged(user_uuid=str(uuid.UUID(int=7))),
+            fanout.AccessChanged(api_key_name="robot"),
+        ]
+        # Neither an item for subscription filters nor a change systemStatus should look at.
+        assert subscription.pending == 0 and hub.changes == changes
+
+
+async def test_the_hub_stays_in_the_group_while_a_connection_watches_access():
+    def watcher(notice: fanout.AccessChanged) -> None:
+        pass
+
+    hub = fanout.hub()
+    await hub.watch_access(watcher)
+    async with fanout.subscription(lambda item: True):
+        channel = hub.channel_name
+    assert hub.channel_name == channel is not None  # the last subscription left; a watcher stays
+    await hub.unwatch_access(watcher)
+    assert hub.channel_name is None
+
+
+async def test_a_watcher_that_raises_does_not_keep_the_notice_from_the_others():
+    heard: list[fanout.AccessChanged] = []
+
+    def broken(notice: fanout.AccessChanged) -> None:
+        raise RuntimeError("broken watcher")
+
+    hub = fanout.hub()
+    hub.access_watchers.update({broken, heard.append})
+    hub.deliver({"type": fanout.ACCESS_MESSAGE, "user_uuid": "u", "api_key_name": None})
+    assert heard == [fanout.AccessChanged(user_uuid="u")]

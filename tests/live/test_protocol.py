@@ -128,8 +128,8 @@ async def test_filters_pick_events_by_detail_type_and_source(server, staff):
     assert len(message["payload"]["data"]["domainEvents"]["detail"]["data"]["padding"]) == 3
 
 
-async def test_an_api_key_may_watch_domain_events(server):
-    key = server.make_api_key("NOTIFICATION")
+async def test_an_events_key_may_watch_domain_events(server):
+    key = server.make_api_key("EVENTS")
     detail_type = f"ForMachines{uuid.uuid4().hex[:8]}"
     async with await GraphQLWebSocket.signed_in(server.ws_url, f"Api-Key {key}") as ws:
         await subscribe_and_wait(server, ws, "events", {"detailTypes": [detail_type]})

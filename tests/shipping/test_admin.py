@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from modules.shipping.models import BatchMembership, ShippingBatch, ShippingItem, Transport
+from tests.factories import make_staff
 from tests.shipping.factories import emitted, make_batch, make_items, make_transport
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +117,55 @@ def test_history_cannot_be_deleted_in_the_admin(admin_client, centers):
     )
     assert response.status_code == 403
     assert Transport.objects.filter(pk=transport.pk).exists()
+
+
+# --- permissions: as in GraphQL (staff), plus the admin's own model permissions; already so -----
+
+
+def staff_with(client, *codenames):
+    staff = make_staff()
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="shipping", codename__in=codenames)
+    )
+    client.force_login(staff)
+    return client
+
+
+def test_view_only_staff_cannot_change_item_states(client):
+    viewer = staff_with(client, "view_shippingitem")
+    item = make_items(1)[0]
+    viewer.post(
+        reverse("admin:shipping_shippingitem_changelist"),
+        {"action": "mark_lost", "_selected_action": [item.pk]},
+    )
+    assert ShippingItem.objects.get(pk=item.pk).status == "CREATED"
+
+
+def test_staff_with_change_permission_marks_items_through_the_service(client):
+    # Not only superusers: GraphQL's updateShippingItemStatus is open to every staff member.
+    changer = staff_with(client, "view_shippingitem", "change_shippingitem")
+    item = make_items(1)[0]
+    changer.post(
+        reverse("admin:shipping_shippingitem_changelist"),
+        {"action": "mark_lost", "_selected_action": [item.pk]},
+    )
+    assert ShippingItem.objects.get(pk=item.pk).status == "LOST"
+    assert len(emitted("ShippingItemStatusChanged")) == 1
+
+
+def test_view_only_staff_cannot_start_transports(client, centers, driver):
+    viewer = staff_with(client, "view_transport")
+    ready = make_transport(driver=driver, batches=[make_batch(items=make_items(1))])
+    viewer.post(
+        reverse("admin:shipping_transport_changelist"),
+        {"action": "start", "_selected_action": [ready.pk]},
+    )
+    assert Transport.objects.get(pk=ready.pk).status == "CREATED"
+    assert emitted("TransportStarted") == []
+
+
+def test_staff_without_add_permission_cannot_add_items(client):
+    viewer = staff_with(client, "view_shippingitem", "change_shippingitem")
+    response = viewer.post(reverse("admin:shipping_shippingitem_add"), {"sku": "NOPE-1"})
+    assert response.status_code == 403
+    assert not ShippingItem.objects.exists()

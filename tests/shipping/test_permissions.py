@@ -3,6 +3,7 @@ staff, superuser and machine clients (API keys). A refused call changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -205,17 +206,57 @@ def test_start_and_complete_are_for_staff_and_the_transports_driver(
         assert codes == []
         assert result["data"][name]["transport"]["status"] in ("IN_TRANSIT", "ARRIVED")
     else:
-        assert codes == ["UNAUTHENTICATED" if caller_name == "anonymous" else "PERMISSION_DENIED"]
+        refusal = {"anonymous": "UNAUTHENTICATED", "other_driver": "TRANSPORT_NOT_FOUND"}
+        assert codes == [refusal.get(caller_name, "PERMISSION_DENIED")]
         assert result["data"][name]["transport"] is None
         assert snapshot() == before
 
 
-def test_a_driver_cannot_start_or_complete_someone_elses_transport(gql, world, driver):
+FULL_START = START.replace("errors { code }", "errors { field code message }")
+FULL_COMPLETE = COMPLETE.replace("errors { code }", "errors { field code message }")
+
+
+@pytest.mark.parametrize(
+    "name,query", [("startTransport", FULL_START), ("completeTransport", FULL_COMPLETE)]
+)
+def test_a_driver_cannot_tell_someone_elses_transport_from_a_missing_one(
+    gql, world, driver, other_driver, name, query
+):
+    """Attack: a driver probes transport uuids. Another driver's transport (in any state) and one
+    that does not exist get the very same answer, so the probe learns nothing."""
     other = world["other"]
-    for name, query in (("startTransport", START), ("completeTransport", COMPLETE)):
-        result = gql(query, {"u": str(other.uuid)}, as_=driver)
-        assert [e["code"] for e in result["data"][name]["errors"]] == ["PERMISSION_DENIED"]
+    started_elsewhere = make_transport(
+        driver=other_driver, batches=[make_batch("OTHER-GONE", items=make_items(1))], started=True
+    )
+    missing = uuid.uuid4()
+    before = snapshot()
+
+    def answer(target: uuid.UUID) -> dict[str, Any]:
+        payload = gql(query, {"u": str(target)}, as_=driver)["data"][name]
+        assert payload["transport"] is None
+        [error] = payload["errors"]
+        # The message names the uuid asked for: the same for both; compare it without that.
+        return {**error, "message": error["message"].replace(str(target), "<uuid>")}
+
+    answers = [answer(t.uuid) for t in (other, started_elsewhere)] + [answer(missing)]
+    assert answers == [answers[-1]] * 3
+    assert answers[-1] == {
+        "field": "transportUuid",
+        "code": "TRANSPORT_NOT_FOUND",
+        "message": "No transport has uuid '<uuid>'.",
+    }
+    assert snapshot() == before
     assert Transport.objects.get(pk=other.pk).status == TransportStatus.CREATED
+
+
+@pytest.mark.parametrize("name,query", [("startTransport", START), ("completeTransport", COMPLETE)])
+def test_staff_keep_their_precise_answers(gql, world, staff, name, query):
+    code = "TRANSPORT_NOT_DEPARTED" if name == "completeTransport" else None
+    result = gql(query, {"u": str(uuid.uuid4())}, as_=staff)["data"][name]
+    assert [e["code"] for e in result["errors"]] == ["TRANSPORT_NOT_FOUND"]
+    result = gql(query, {"u": str(world["other"].uuid)}, as_=staff)["data"][name]
+    # Staff may act on any transport: a completion before departure says why it is refused.
+    assert [e["code"] for e in result["errors"]] == ([code] if code else [])
 
 
 def test_the_driver_runs_their_own_trip_end_to_end(gql, world, driver):

@@ -1,0 +1,24 @@
+"""The uvicorn worker that config/gunicorn.py runs: uvicorn-worker's, with the server's own
+proxy-header handling off.
+
+uvicorn believes X-Forwarded-For and X-Forwarded-Proto from FORWARDED_ALLOW_IPS (loopback by
+default) and rewrites the client address and scheme before the app sees them: behind nothing, any
+client on the host could forge them, and with a proxy on the host every client could. The app
+alone decides which of those headers to believe (TRUSTED_PROXY_HOPS, TRUSTED_PROXY_TLS), so the
+server must hand it the socket's own peer and scheme.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn_worker import UvicornWorker as BaseUvicornWorker
+
+
+class UvicornWorker(BaseUvicornWorker):
+    CONFIG_KWARGS: dict[str, Any] = {
+        **BaseUvicornWorker.CONFIG_KWARGS,
+        "proxy_headers": False,
+        # Django has no lifespan protocol (as `make run`: --lifespan off).
+        "lifespan": "off",
+    }
