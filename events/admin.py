@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from events.catalog import for_live_subscribers
 from events.models import Heartbeat, OutboxEvent
 from events.services import dead_events_redrive
 
@@ -27,8 +28,17 @@ class OutboxEventAdmin(admin.ModelAdmin):
     search_fields = ("event_id", "detail_type")
     ordering = ("-id",)
     actions = ("redrive",)
-    # The outbox is written by emit and the relay only; the admin looks and re-drives.
-    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    # The outbox is written by emit and the relay only; the admin looks and re-drives. The detail
+    # is shown as live subscribers see it: a phone number is for the function that needs it only.
+    readonly_fields = [
+        "shown_detail" if f.name == "detail" else f.name for f in OutboxEvent._meta.fields
+    ]
+    exclude = ("detail",)
+
+    @admin.display(description="detail (sensitive fields left out)")
+    def shown_detail(self, obj: OutboxEvent) -> Any:
+        envelope = {"detailType": obj.detail_type, "detail": obj.detail}
+        return for_live_subscribers(envelope)["detail"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

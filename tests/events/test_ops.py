@@ -233,6 +233,26 @@ def test_an_admin_redrives_dead_events_from_the_outbox_list(client):
     assert OutboxEvent.objects.get(id=dead[1].id).status == DEAD
 
 
+def test_the_outbox_admin_shows_no_phone_number_or_sealed_code(client):
+    from modules.auth.events import VerificationCodeRequested
+    from tests.factories import make_superuser
+
+    with transaction.atomic():
+        emit(
+            VerificationCodeRequested(
+                phone_number="+821098765432",
+                purpose="SIGN_IN",
+                expires_at=timezone.now().isoformat(),
+                sealed_code="sealed-secret-value",
+            )
+        )
+    row = OutboxEvent.objects.get(detail_type="VerificationCodeRequested")
+    client.force_login(make_superuser())
+    page = client.get(f"/admin/events/outboxevent/{row.pk}/change/").content.decode()
+    assert str(row.event_id) in page and "SIGN_IN" in page  # the rest of the detail is shown
+    assert "98765432" not in page and "sealed-secret-value" not in page
+
+
 def test_heartbeat_reports_items_stuck_in_created_or_moving(gql):
     from modules.shipping.models import ShippingItem, ShippingItemStatus
     from tests.shipping.factories import make_items
