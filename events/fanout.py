@@ -33,6 +33,8 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
+from events.catalog import for_live_subscribers
+
 logger = logging.getLogger("majestic.live")
 
 GROUP = "majestic.events"
@@ -79,9 +81,10 @@ def publish(envelope: dict[str, Any]) -> None:
     """Send one delivered event (`{"source", "detailType", "detail"}`) to live subscribers.
 
     Live delivery is best effort: a failure is logged and never fails the relay, which has already
-    delivered the event to its real destination.
+    delivered the event to its real destination. The event's sensitive fields stay behind (they
+    are for the bus and its functions): they never reach the channel layer, Redis, or a subscriber.
     """
-    _send({"type": EVENT_MESSAGE, "envelope": envelope})
+    _send({"type": EVENT_MESSAGE, "envelope": for_live_subscribers(envelope)})
 
 
 def publish_status_changed() -> None:

@@ -6,7 +6,7 @@ them by moving `next_attempt_at` past the lease, so a worker that dies mid-send 
 rows. It sends them in batches of at most ten entries (and 256 KB), marks each delivered row SENT,
 and gives each failed one exponential backoff with jitter; after EVENTS_MAX_ATTEMPTS a row is DEAD
 (counted in systemStatus, re-driven by `redriveEvents`). Every delivered event is also handed once
-to events.fanout.publish for live subscriptions, without its sensitive fields (events.catalog).
+to events.fanout.publish for live subscriptions (which leaves its sensitive fields out).
 
 Where it runs:
 - `manage.py relay_events` (workers; `--once` drains and exits);
@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from config.middleware import correlation_id
 from events.bus import MAX_BATCH_ENTRIES, Bus, Delivery, DeliveryResult, bus_from_settings
-from events.catalog import for_live_subscribers
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
 from events.models import OutboxEvent
 
@@ -178,11 +177,9 @@ def _publish_live(row: OutboxEvent) -> None:
     except ImportError:  # no live subscriptions in this build
         return
     try:
-        envelope = fanout_envelope(
-            source=row.source, detail_type=row.detail_type, detail=row.detail
+        fanout.publish(
+            fanout_envelope(source=row.source, detail_type=row.detail_type, detail=row.detail)
         )
-        # Sensitive data stays on the bus: it never reaches the channel layer (Redis) at all.
-        fanout.publish(for_live_subscribers(envelope))
     except Exception:  # the event reached its real destination; live fan-out is best effort
         logger.exception("Live fan-out failed for %s %s", row.detail_type, row.event_id)
 

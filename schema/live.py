@@ -25,7 +25,6 @@ from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from events import fanout
-from events.catalog import for_live_subscribers
 from schema import loaders
 from schema.context import Info
 from schema.ops import SystemStatus, system_status
@@ -163,8 +162,8 @@ async def domain_event_stream(
             if isinstance(item, fanout.Dropped):
                 yield item  # LiveExecutionContext turns it into an EVENTS_DROPPED error
             elif isinstance(item, dict):
-                # The relay already left sensitive data out; this also covers any other publisher.
-                yield DomainEvent.from_envelope(for_live_subscribers(item))
+                # Sensitive fields were left out on publishing (events.fanout.publish).
+                yield DomainEvent.from_envelope(item)
 
 
 async def status_changes(
