@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from modules.auth.api import client_address_from
 from modules.auth.errors import AuthErrorCode
 from modules.auth.models import RateLimitWindow
-
-
-def client_address(request: Any) -> str:
-    """The caller's IP for a Django request (see `client_address_from`); "unknown" without one."""
-    if request is None:
-        return "unknown"
-    return client_address_from(
-        request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
-    )
 
 
 def hit(key: str, *, limit: int, window: dt.timedelta, now: dt.datetime | None = None) -> bool:

@@ -324,10 +324,11 @@ def test_production_counts_client_addresses_through_the_proxies_it_is_told_of():
     # X-Forwarded-For entries come before it and are not believed).
     code = (
         "from django.test import RequestFactory; "
-        "from modules.auth.rate_limits import client_address; "
+        "from modules.auth.api import client_address_from; "
         "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
         "HTTP_X_FORWARDED_FOR='6.6.6.6, 203.0.113.7, 10.0.0.1'); "
-        "print(client_address(request))"
+        "print(client_address_from(request.META['REMOTE_ADDR'], "
+        "request.META['HTTP_X_FORWARDED_FOR']))"
     )
     result = start_django(code, **PRODUCTION, TRUSTED_PROXY_TLS="1", TRUSTED_PROXY_HOPS="2")
     assert result.returncode == 0, result.stderr

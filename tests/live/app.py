@@ -90,7 +90,7 @@ def _peer(scope: dict[str, Any]) -> dict[str, Any]:
 
     from django.core.handlers.asgi import ASGIRequest
 
-    from modules.auth.rate_limits import client_address
+    from modules.auth.api import client_address_from
 
     request = ASGIRequest(scope, io.BytesIO())
     return {
@@ -98,7 +98,9 @@ def _peer(scope: dict[str, Any]) -> dict[str, Any]:
         "scheme": scope.get("scheme"),
         "remoteAddr": request.META.get("REMOTE_ADDR"),
         "isSecure": request.is_secure(),
-        "clientAddress": client_address(request),
+        "clientAddress": client_address_from(
+            request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
+        ),
     }
 
 
