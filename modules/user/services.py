@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection
+from typing import TypedDict, Unpack
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -236,27 +237,26 @@ def user_ban(
     return user
 
 
-def _apply_access(
-    user: User,
-    *,
-    is_active: bool | None = None,
-    is_staff: bool | None = None,
-    is_superuser: bool | None = None,
-    group_ids: Collection[int] | None = None,
-    permission_ids: Collection[int] | None = None,
-) -> list[str]:
-    """Set the given flags on `user` (None keeps one, relations are only compared); the names of
-    what changes."""
+class AccessChange(TypedDict, total=False):
+    """What a user may do, as `user_access_update` changes it (a key left out or None keeps it)."""
+
+    is_active: bool | None
+    is_staff: bool | None
+    is_superuser: bool | None
+    group_ids: Collection[int] | None
+    permission_ids: Collection[int] | None
+
+
+def _apply_access(user: User, change: AccessChange) -> list[str]:
+    """Set the given flags on `user` (relations are only compared); the names of what changes."""
     changed = []
-    for name, value in (
-        ("is_active", is_active),
-        ("is_staff", is_staff),
-        ("is_superuser", is_superuser),
-    ):
+    for name in ("is_active", "is_staff", "is_superuser"):
+        value = change.get(name)
         if value is not None and bool(value) != getattr(user, name):
             setattr(user, name, bool(value))
             changed.append(name)
-    for name, ids in (("groups", group_ids), ("user_permissions", permission_ids)):
+    for name, key in (("groups", "group_ids"), ("user_permissions", "permission_ids")):
+        ids = change.get(key)
         if ids is not None and set(ids) != set(getattr(user, name).values_list("pk", flat=True)):
             changed.append(name)
     return changed
@@ -275,14 +275,7 @@ def _check_access(user: User, *, changed_by_uuid: uuid.UUID | None, changed: lis
 
 
 def user_access_check(
-    *,
-    user_uuid: uuid.UUID,
-    changed_by_uuid: uuid.UUID | None,
-    is_active: bool | None = None,
-    is_staff: bool | None = None,
-    is_superuser: bool | None = None,
-    group_ids: Collection[int] | None = None,
-    permission_ids: Collection[int] | None = None,
+    *, user_uuid: uuid.UUID, changed_by_uuid: uuid.UUID | None, **change: Unpack[AccessChange]
 ) -> None:
     """Raise what `user_access_update` would for this change, changing nothing.
 
@@ -293,26 +286,12 @@ def user_access_check(
         user = User.objects.get(uuid=user_uuid)
     except User.DoesNotExist:
         raise ObjectDoesNotExist("No such user.") from None
-    changed = _apply_access(
-        user,
-        is_active=is_active,
-        is_staff=is_staff,
-        is_superuser=is_superuser,
-        group_ids=group_ids,
-        permission_ids=permission_ids,
-    )
+    changed = _apply_access(user, change)
     _check_access(user, changed_by_uuid=changed_by_uuid, changed=changed)
 
 
 def user_access_update(
-    *,
-    user_uuid: uuid.UUID,
-    changed_by_uuid: uuid.UUID | None,
-    is_active: bool | None = None,
-    is_staff: bool | None = None,
-    is_superuser: bool | None = None,
-    group_ids: Collection[int] | None = None,
-    permission_ids: Collection[int] | None = None,
+    *, user_uuid: uuid.UUID, changed_by_uuid: uuid.UUID | None, **change: Unpack[AccessChange]
 ) -> User:
     """Change what a user may do: activity, staff flags, groups and permissions (None keeps one).
 
@@ -322,14 +301,7 @@ def user_access_update(
     """
     with transaction.atomic():
         user = _locked_user(user_uuid)
-        changed = _apply_access(
-            user,
-            is_active=is_active,
-            is_staff=is_staff,
-            is_superuser=is_superuser,
-            group_ids=group_ids,
-            permission_ids=permission_ids,
-        )
+        changed = _apply_access(user, change)
         _check_access(user, changed_by_uuid=changed_by_uuid, changed=changed)
         if not changed:
             return user
@@ -337,9 +309,9 @@ def user_access_update(
         if flags:
             user.save(update_fields=flags)
         if "groups" in changed:
-            user.groups.set(group_ids or [])
+            user.groups.set(change.get("group_ids") or [])
         if "user_permissions" in changed:
-            user.user_permissions.set(permission_ids or [])
+            user.user_permissions.set(change.get("permission_ids") or [])
         user_access_changed.send(sender=User, user_uuid=user.uuid)
     return user
 
