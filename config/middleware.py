@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
-HEADER = "X-Correlation-ID"
-_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
-
-
-def new_correlation_id(candidate: str | None = None) -> str:
-    """The caller's id when well formed, else a fresh one (header junk never reaches logs)."""
-    if candidate and _VALID.match(candidate):
-        return candidate
-    return uuid.uuid4().hex
+from request_state import CORRELATION_HEADER, correlation_id, new_correlation_id
 
 
 class CorrelationIdMiddleware:
@@ -27,14 +15,14 @@ class CorrelationIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        value = new_correlation_id(request.headers.get(HEADER))
+        value = new_correlation_id(request.headers.get(CORRELATION_HEADER))
         token = correlation_id.set(value)
-        request.correlation_id = value
+        request.correlation_id = value  # type: ignore[attr-defined]  # read by the GraphQL view
         try:
             response = self.get_response(request)
         finally:
             correlation_id.reset(token)
-        response[HEADER] = value
+        response[CORRELATION_HEADER] = value
         return response
 
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "modules.auth",
     "modules.distribution",
     "modules.shipping",
+    "modules.ops",
 ]
 
 MIDDLEWARE = [
@@ -250,7 +251,7 @@ EVENTS_SEALING_KMS_KEY = env_str("EVENTS_SEALING_KMS_KEY", "")
 # The local notifier's JSON-lines file: every code in clear, so never in production.
 NOTIFICATIONS_FILE = env_str("NOTIFICATIONS_FILE", "")
 # The in-process gateway client the local bus hands to the functions' handlers.
-LOCAL_GATEWAY_CLIENT = "schema.local_client.execute"
+LOCAL_GATEWAY_CLIENT = "schema.transports.local_client.execute"
 
 # --- live: GraphQL over websockets, subscriptions ------------------------------------------------
 # A client must send connection_init this soon after connecting (else close 4408).

@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.dashboard import ops_dashboard
 from config.views import healthz
-from schema.http import GraphQLHTTPView
+from schema.transports.http import GraphQLHTTPView
 
 urlpatterns = [
     path("graphql/", csrf_exempt(GraphQLHTTPView.as_view())),

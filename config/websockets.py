@@ -1,5 +1,5 @@
 from django.urls import re_path
 
-from schema.websocket import GraphQLWebSocketConsumer
+from schema.transports.websocket import GraphQLWebSocketConsumer
 
 websocket_urlpatterns = [re_path(r"^graphql/?$", GraphQLWebSocketConsumer.as_asgi())]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from events.envelope import Event
+from events.envelope import Event, camel_case
 
 if TYPE_CHECKING:
     from events.models import OutboxEvent
@@ -20,4 +20,4 @@ def emit(event: Event) -> OutboxEvent:
     return write_to_outbox(event)
 
 
-__all__ = ["Event", "emit"]
+__all__ = ["Event", "camel_case", "emit"]

@@ -8,46 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from events.delivery import DELIVERED, Bus, Delivery, DeliveryResult
 from events.envelope import detail_json
 
 logger = logging.getLogger("majestic.events.bus")
 
 MAX_BATCH_ENTRIES = 10  # PutEvents takes at most ten entries per call
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One outbox event on its way out."""
-
-    event_id: str
-    source: str
-    detail_type: str
-    detail: dict[str, Any]
-
-    @property
-    def correlation_id(self) -> str:
-        return str(self.detail.get("correlationId") or "")
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    ok: bool
-    error: str = ""
-    # Retrying cannot help (e.g. EventBridge refused the entry as malformed): dead at once.
-    permanent: bool = False
-
-
-DELIVERED = DeliveryResult(ok=True)
-
-
-class Bus(Protocol):
-    def put_events(self, deliveries: Sequence[Delivery]) -> list[DeliveryResult]: ...
 
 
 class EventBridgeBus:

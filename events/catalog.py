@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 
-from events.envelope import Event, data_key
+from events.envelope import Event, camel_case
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -117,7 +117,7 @@ def object_schema(cls: type, where: str) -> dict[str, Any]:
     for f in dataclasses.fields(cls):
         schema = schema_for_type(hints[f.name], f"{where}.{f.name}")
         schema.update(f.metadata.get("schema", {}))
-        properties[data_key(f.name)] = schema
+        properties[camel_case(f.name)] = schema
     return {
         "type": "object",
         "properties": properties,
@@ -214,7 +214,7 @@ def discover() -> dict[str, type[Event]]:
 
 def sensitive_keys(event_class: type[Event]) -> list[str]:
     """The `data` keys of the event's sensitive fields (camelCase, as they travel)."""
-    return [data_key(name) for name in event_class.sensitive_fields]
+    return [camel_case(name) for name in event_class.sensitive_fields]
 
 
 def for_live_subscribers(envelope: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,8 @@ A module declares each event as a frozen dataclass subclassing `Event`, in its `
 
 The dataclass fields are the event's `data`, keys in camelCase like the rest of the public contract
 (`transport_uuid` travels as `transportUuid`; keys of dict-valued fields are kept as given); the
-envelope adds eventId, occurredAt, version, correlationId and actor (API.md, "Events").
+envelope adds eventId, occurredAt, version, correlationId and actor (events/catalog.json lists
+every event with its schema).
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, ClassVar
 
 from django.conf import settings
 
-# Who is acting, set once per request by the gateway: {"type": "user", "uuid": ...} or
-# {"type": "apiKey", "name": ...}; system work (heartbeat, relay) runs as {"type": "system"}.
-current_actor: ContextVar[dict[str, Any] | None] = ContextVar("current_actor", default=None)
+from request_state import current_actor
 
 MAX_ENTRY_BYTES = 256 * 1024  # EventBridge's limit for one PutEvents entry, and for one request
 TIME_FIELD_BYTES = 14  # EventBridge counts the Time field as 14 bytes whether sent or not
@@ -55,8 +53,10 @@ class Event:
         return json_data(self)
 
 
-def data_key(field_name: str) -> str:
-    """The key a dataclass field has in `data` (camelCase): `transport_uuid` -> `transportUuid`."""
+def camel_case(field_name: str) -> str:
+    """A Python name as the public contract spells it: `transport_uuid` -> `transportUuid`.
+
+    The one camelCase helper: events' data keys, mutation errors' `field`, heartbeat task names."""
     head, *rest = field_name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -65,7 +65,7 @@ def json_data(value: Any) -> Any:
     """`value` as JSON-native data: dataclass field names in camelCase, dict keys as given."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            data_key(f.name): json_data(getattr(value, f.name)) for f in dataclasses.fields(value)
+            camel_case(f.name): json_data(getattr(value, f.name)) for f in dataclasses.fields(value)
         }
     if isinstance(value, list | tuple):
         return [json_data(v) for v in value]

@@ -27,10 +27,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from config.middleware import correlation_id
-from events.bus import DELIVERED, Delivery, DeliveryResult
+from events.delivery import DELIVERED, Delivery, DeliveryResult
 from events.envelope import eventbridge_event
 from events.template import Function, Routing, Rule, read_routing
+from request_state import correlation_id
 
 logger = logging.getLogger("majestic.events.local_bus")
 

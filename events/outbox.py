@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from config.middleware import correlation_id
 from events.catalog import validate_data
 from events.envelope import MAX_ENTRY_BYTES, Event, build_detail, detail_json, entry_size
 from events.listeners import notify
 from events.models import OutboxEvent
+from request_state import correlation_id
 
 
 class EventTooLarge(ValidationError):

@@ -31,10 +31,11 @@ from django.db import connections, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
-from config.middleware import correlation_id
-from events.bus import MAX_BATCH_ENTRIES, Bus, Delivery, DeliveryResult, bus_from_settings
+from events.bus import MAX_BATCH_ENTRIES, bus_from_settings
+from events.delivery import Bus, Delivery, DeliveryResult
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
 from events.models import OutboxEvent
+from request_state import correlation_id
 
 logger = logging.getLogger("majestic.events.relay")
 

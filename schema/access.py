@@ -5,7 +5,7 @@ every GRAPHQL_WS_REAUTHENTICATE_SECONDS. So the gateway listens to the modules' 
 "whose access just changed" (a user deactivated or their powers changed, sessions signed out, an
 API key revoked) and, once the change is committed, announces whom through the live hub
 (events.fanout.publish_access_changed); connections acting for them re-check their credentials
-(schema.websocket). The modules know nothing of this: they only send their signals.
+(schema.transports.websocket). The modules know nothing of this: they only send their signals.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The one schema: every module's Query, Mutation and Subscription merged, plus the extensions."""
+"""The composition root: every module's GraphQL face merged into one schema, the gateway's
+extensions around it, and the read engine installed on it."""
 
 from __future__ import annotations
 
@@ -20,34 +21,27 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from modules.auth import schema as auth_schema
-from modules.distribution import schema as distribution_schema
-from modules.shipping import schema as shipping_schema
-from modules.user import schema as user_schema
-from schema import live as live_schema
-from schema import node as node_schema
-from schema import ops as ops_schema
-from schema.execution import ColumnExecution, NestedPageOptimizer, apply_shortcuts
-from schema.extensions import (
+from modules.auth import graphql as auth_face
+from modules.distribution import graphql as distribution_face
+from modules.ops import graphql as ops_face
+from modules.shipping import graphql as shipping_face
+from modules.user import graphql as user_face
+from schema import engine
+from schema.kit import node as node_face
+from schema.kit.extensions import (
     MaskUnexpectedErrors,
     is_unexpected,
     logger,
     mask_unexpected,
     tag_error_codes,
 )
-from schema.input_text import TextCheckedExecution, ValidTextInStringLiterals
-from schema.plans import PlannedExecution
+from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
+from schema.kit.live import LiveExecutionContext
 
-MODULE_SCHEMAS = (
-    node_schema,
-    auth_schema,
-    user_schema,
-    distribution_schema,
-    shipping_schema,
-    ops_schema,
-    live_schema,
-)
+# Each exports Query, Mutation and Subscription (None when it has none); the order is the SDL's.
+FACES = (node_face, auth_face, user_face, distribution_face, shipping_face, ops_face)
 
 
 def merge_root(name: str, types: list[type]) -> type | None:
@@ -68,7 +62,7 @@ def merge_root(name: str, types: list[type]) -> type | None:
 
 def roots(attribute: str) -> list[type]:
     return [
-        getattr(m, attribute) for m in MODULE_SCHEMAS if getattr(m, attribute, None) is not None
+        getattr(face, attribute) for face in FACES if getattr(face, attribute, None) is not None
     ]
 
 
@@ -139,12 +133,9 @@ def error_location(error: GraphQLError) -> str:
     return "request"
 
 
-class MajesticExecutionContext(
-    TextCheckedExecution, PlannedExecution, ColumnExecution, live_schema.LiveExecutionContext
-):
-    """Subscription events run as schema/live.py says; selections with a plan complete by it,
-    columns read straight from their rows; variables holding NUL or unpaired surrogates never
-    reach a resolver."""
+class MajesticExecutionContext(TextCheckedExecution, LiveExecutionContext):
+    """Variables holding NUL or unpaired surrogates never reach a resolver; subscription events
+    run as schema/kit/live.py says. The engine adds its mixins above this (schema.engine)."""
 
 
 @cache
@@ -178,11 +169,12 @@ def build_schema() -> Schema:
                     ValidTextInStringLiterals,
                 ]
             ),
-            NestedPageOptimizer,
+            DjangoOptimizerExtension,  # the engine puts its own subclass here
             MaskUnexpectedErrors,  # masks nothing under DEBUG
         ],
     )
-    apply_shortcuts(built._schema, built.config.info_class)
+    if engine.enabled():
+        engine.install(built)
     return built
 
 

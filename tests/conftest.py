@@ -76,7 +76,7 @@ def bearer(user: Any) -> str:
 def forget_long_lists():
     """Which nested lists were too long to fetch whole is remembered per process (see
     schema/nested_pages.py): no test's query counts may depend on the tests before it."""
-    from schema import nested_pages
+    from schema.engine import nested_pages
 
     nested_pages._long_lists.clear()
     yield

@@ -1,4 +1,4 @@
-"""GraphQL against REST on the shipping reads: the figures behind issue 3's "Performance".
+"""GraphQL against REST on the shipping reads: measured by run.py, findings in README.md here.
 
 `python -m bench.graphql_vs_rest` (or `make bench`) seeds PostgreSQL, starts two uvicorn servers
 (this project's, and graphene-django from its own virtualenv), checks that every variant serves the

@@ -16,7 +16,7 @@ query BenchShippingItems {
 }
 """
 
-# (b) the nested transports query of issue 3.
+# (b) nested transports: 50 transports, 20 batches each, 50 items per batch.
 TRANSPORTS_QUERY = """
 query BenchTransports {
   transports(first: 50) {

@@ -6,7 +6,7 @@
 No server, no network: Django's test client calls each variant in turn, and the figure is the
 process's CPU time per request (the best of a few rounds), which stays readable on a busy machine
 where wall-clock rates swing. "Strawberry, no shortcuts" runs the same endpoint inside
-`schema.execution.ordinary_execution()`; both must give byte-identical bodies. `--cprofile` prints
+`schema.engine.ordinary_execution()`; both must give byte-identical bodies. `--cprofile` prints
 the functions where the Strawberry endpoint spends its time (cumulative).
 """
 
@@ -64,7 +64,7 @@ def main() -> None:
 
     from bench.graphql_vs_rest.seed import Size, seed
     from modules.auth.api import access_token_for
-    from schema.execution import ordinary_execution
+    from schema.engine import ordinary_execution
 
     call_command("migrate", verbosity=0, interactive=False)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token_for(seed(Size()))}")

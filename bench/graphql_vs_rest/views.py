@@ -18,8 +18,8 @@ from modules.distribution.api import CenterSummary, centers_by_code
 from modules.shipping import selectors
 from modules.shipping.models import ShippingBatch, ShippingItem
 from modules.user.api import users_by_uuid
-from schema.execution import ordinary_execution
-from schema.http import GraphQLHTTPView
+from schema.engine import ordinary_execution
+from schema.transports.http import GraphQLHTTPView
 
 
 def staff_principal(request: HttpRequest) -> Principal | None:

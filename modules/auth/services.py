@@ -25,7 +25,6 @@ from django.utils import timezone
 from events import emit
 from events.sealing import seal
 from modules.auth import rate_limits
-from modules.auth.api import AuthenticationFailed, Principal
 from modules.auth.credentials import (
     InvalidAccessToken,
     decode_access_token,
@@ -50,6 +49,7 @@ from modules.auth.models import (
     VerificationCode,
     VerificationPurpose,
 )
+from modules.auth.principals import AuthenticationFailed, Principal
 from modules.auth.signals import credentials_revoked
 from modules.user import api as user_api
 

@@ -9,24 +9,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
 
-import strawberry
+from modules.distribution.models import MAX_ITEMS_PER_MOVEMENT
 
-if TYPE_CHECKING:
-    from modules.distribution.schema import DistributionCenter
-
-# The GraphQL type of a center, for other modules' types (resolved lazily: no import cycle).
-DistributionCenterRef = Annotated[
-    "DistributionCenter", strawberry.lazy("modules.distribution.schema")
+__all__ = [
+    "MAX_ITEMS_PER_MOVEMENT",
+    "CenterSummary",
+    "center_code_canonical",
+    "centers_by_code",
+    "claim_centers",
+    "release_centers",
+    "seed_demo_centers",
 ]
-
-# Loader name (keys: canonical center codes) registered by modules/distribution/schema.py.
-CENTER_LOADER = "distribution.center"
-
-# The most tracking numbers one departure or arrival may carry; a transport should not hold more.
-MAX_ITEMS_PER_MOVEMENT = 5000
-
 
 @dataclass(frozen=True)
 class CenterSummary:

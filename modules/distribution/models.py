@@ -9,10 +9,10 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from schema.loaders import ReferencingQuerySet
-
 CENTER_CODE_PATTERN = re.compile(r"^[A-Z0-9-]{2,16}$")
 CENTER_CODE_MAX_LENGTH = 16
+# The most tracking numbers one departure or arrival may carry; a transport should not hold more.
+MAX_ITEMS_PER_MOVEMENT = 5000
 CENTER_NAME_MAX_LENGTH = 64
 TRACKING_NUMBER_MAX_LENGTH = 32
 HOLDER_MAX_LENGTH = 128
@@ -42,11 +42,6 @@ class DistributionCenter(models.Model):
         return f"{self.center_code} ({self.name})"
 
 
-class CenterStaffMemberQuerySet(ReferencingQuerySet):
-    # Fetched members announce their users, so a page of centers loads all staff in one lookup.
-    references = {"user_uuid": "user.user"}
-
-
 class CenterStaffMember(models.Model):
     """A user (known only by uuid: users belong to the user module) working at a center."""
 
@@ -55,8 +50,6 @@ class CenterStaffMember(models.Model):
     )
     user_uuid = models.UUIDField(db_index=True)
     added_at = models.DateTimeField(default=timezone.now)
-
-    objects = CenterStaffMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["added_at", "id"]

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events import emit
-from modules.distribution.api import MAX_ITEMS_PER_MOVEMENT
 from modules.distribution.errors import DistributionErrorCode as Code
 from modules.distribution.events import (
     ArrivalRecorded,
@@ -26,6 +25,7 @@ from modules.distribution.models import (
     CENTER_CODE_PATTERN,
     CENTER_NAME_MAX_LENGTH,
     HOLDER_MAX_LENGTH,
+    MAX_ITEMS_PER_MOVEMENT,
     TRACKING_NUMBER_MAX_LENGTH,
     AnnouncedMovement,
     CenterInventoryItem,

@@ -2,7 +2,7 @@
 centers.
 
 Centers and drivers belong to other modules: they are referred to by center code and user uuid
-(no foreign keys), checked through those modules' `api.py`, and resolved for GraphQL by loaders.
+(no foreign keys), checked through those modules' `api.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-
-from schema.loaders import ReferencingQuerySet
 
 # A center code as distribution spells it (upper case, 2-16 characters).
 CENTER_CODE_MAX_LENGTH = 16
@@ -61,22 +59,6 @@ class TransportStatus(models.TextChoices):
     ARRIVED = "ARRIVED", "Arrived"
 
 
-class ShippingItemQuerySet(ReferencingQuerySet):
-    references = {"current_center_code": "distribution.center"}
-
-
-class ShippingBatchQuerySet(ReferencingQuerySet):
-    references: dict[str, str] = {}
-
-
-class TransportQuerySet(ReferencingQuerySet):
-    references = {
-        "source_center_code": "distribution.center",
-        "destination_center_code": "distribution.center",
-        "driver_uuid": "user.user",
-    }
-
-
 class Transport(models.Model):
     """A trip of batches from one center to another: CREATED → IN_TRANSIT → ARRIVED."""
 
@@ -94,14 +76,11 @@ class Transport(models.Model):
     departed_at = models.DateTimeField(null=True, blank=True, editable=False)
     arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = TransportQuerySet.as_manager()
-
     class Meta:
         # Newest first by key: the key is always loaded, so cursors of nested pages (which the
         # optimizer prefetches with only the requested columns) never need a query per row.
         ordering = ["-id"]
         # Prefetches and related lookups use the base manager: keep it the referencing one.
-        base_manager_name = "objects"
         indexes = [models.Index(fields=["-created_at", "-id"], name="transport_newest_idx")]
         constraints = [
             models.CheckConstraint(
@@ -162,11 +141,8 @@ class ShippingBatch(models.Model):
     transport_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = ShippingBatchQuerySet.as_manager()
-
     class Meta:
         ordering = ["-id"]  # newest first (see Transport.Meta)
-        base_manager_name = "objects"
         verbose_name_plural = "shipping batches"
         indexes = [models.Index(fields=["-created_at", "-id"], name="batch_newest_idx")]
         constraints = [
@@ -218,11 +194,8 @@ class ShippingItem(models.Model):
         ShippingBatch, through="BatchMembership", related_name="items", blank=True
     )
 
-    objects = ShippingItemQuerySet.as_manager()
-
     class Meta:
         ordering = ["-id"]  # newest first (see Transport.Meta)
-        base_manager_name = "objects"
         indexes = [models.Index(fields=["-created_at", "-id"], name="item_newest_idx")]
         constraints = [
             models.CheckConstraint(

@@ -11,26 +11,15 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-import strawberry
 from django.core.exceptions import ValidationError
 
 from modules.user.signals import user_access_changed, user_deactivated
 
-if TYPE_CHECKING:
-    from modules.user.schema import User, UserTypeEnum
-
-# The GraphQL `User` type, for other modules' schemas (resolve it with loaders.loader("user.user")).
-UserRef = Annotated["User", strawberry.lazy("modules.user.schema")]
-# The GraphQL `UserType` enum (STAFF | DRIVER), for inputs of other modules.
-UserTypeRef = Annotated["UserTypeEnum", strawberry.lazy("modules.user.schema")]
-
 __all__ = [
     "PhoneNumberStatus",
-    "UserRef",
     "UserSummary",
-    "UserTypeRef",
     "active_driver",
     "check_profile",
     "normalise_phone_number",

@@ -1,4 +1,4 @@
-"""Filters and orderings for `users(filter, order)` (bridged to GraphQL by schema.filters)."""
+"""Filters and orderings for `users(filter, order)` (bridged to GraphQL by schema.kit.filters)."""
 
 from __future__ import annotations
 

@@ -56,16 +56,14 @@ def test_key_is_shown_once(gql):
 @pytest.mark.parametrize("caller", ["anonymous", "staff"])
 def test_only_a_superuser_may_create_keys(gql, caller):
     payload = create(gql, None if caller == "anonymous" else make_staff())
-    assert codes(payload) == (
-        ["UNAUTHENTICATED"] if caller == "anonymous" else ["PERMISSION_DENIED"]
-    )
+    assert codes(payload) == (["UNAUTHENTICATED"] if caller == "anonymous" else ["FORBIDDEN"])
     assert payload["apiKey"] is None and not ApiKey.objects.exists()
 
 
 def test_api_key_cannot_create_keys(gql):
     key = create(gql, make_superuser())["apiKey"]
     payload = create(gql, f"Api-Key {key}", name="another")
-    assert codes(payload) == ["PERMISSION_DENIED"]
+    assert codes(payload) == ["FORBIDDEN"]
 
 
 def test_duplicate_name_is_a_typed_error(gql):

@@ -1,4 +1,5 @@
-"""GraphQL twins of MMD's distribution scenarios (mmd-domain.md 10.4, #19-23)."""
+"""GraphQL twins of MMD's distribution scenarios (#19-23 of the REST original's
+scenario list)."""
 
 from __future__ import annotations
 

@@ -14,12 +14,13 @@ pytestmark = pytest.mark.django_db
 CALLERS = ["anonymous", "driver", "non_staff", "staff", "distribution_key", "heartbeat_key"]
 
 
-def _expect(allowed: set[str], caller: str, *, mutation: bool) -> str:
+def _expect(allowed: set[str], caller: str) -> str:
+    """The same refusal codes for queries (extensions.code) and mutations (typed errors)."""
     if caller in allowed:
         return "ok"
     if caller == "anonymous":
         return "UNAUTHENTICATED"
-    return "PERMISSION_DENIED" if mutation else "FORBIDDEN"
+    return "FORBIDDEN"
 
 
 SIGNED_IN = {"driver", "non_staff", "staff"}
@@ -94,7 +95,7 @@ def hub():
 def test_query_permissions(gql, callers, hub, operation, caller):
     query, allowed = QUERIES[operation]
     result = gql(query, as_=callers[caller], expect_errors=True)
-    expected = _expect(allowed, caller, mutation=False)
+    expected = _expect(allowed, caller)
     if expected == "ok":
         assert "errors" not in result, result["errors"]
     else:
@@ -111,7 +112,7 @@ def test_mutation_permissions(gql, callers, hub, operation, caller):
         announce(kind, variables["t"], "HUB01", ["TN-1"])
     result = gql(mutation, variables, as_=callers[caller])
     codes = [e["code"] for e in result["data"][operation]["errors"]]
-    expected = _expect(allowed, caller, mutation=True)
+    expected = _expect(allowed, caller)
     assert codes == ([] if expected == "ok" else [expected])
 
 

@@ -25,7 +25,7 @@ from events.catalog import (
 from events.models import OutboxEvent
 from tests.events.sample_events import Leg, ParcelWeighed, RoutePlanned, weighed
 
-# The events API.md promises (at least); each must be declared by its module.
+# The events the public contract promises (at least); each must be declared by its module.
 API_EVENTS = {
     "VerificationCodeRequested", "UserSignedUp", "UserProfileUpdated", "UserBanned",
     "UserUnregistered", "DistributionCenterCreated", "CenterStaffChanged", "DepartureRecorded",

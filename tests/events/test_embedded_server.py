@@ -48,7 +48,7 @@ def test_the_server_relays_the_backlog_at_start_and_new_events_right_after_commi
     with live_database(tmp_path) as database_url:
         # A code requested by a process that committed and ended before any relay ran.
         script = (
-            "from schema.local_client import execute\n"
+            "from schema.transports.local_client import execute\n"
             f"result = execute({REQUEST_CODE!r}, {{'phone': '+14155550101'}},"
             " api_key_scopes=[], name='script')\n"
             "assert result['data']['requestVerificationCode']['errors'] == [], result\n"

@@ -141,7 +141,7 @@ def test_over_http_a_key_without_the_scope_is_refused(live_server, monkeypatch, 
     monkeypatch.setenv("GATEWAY_API_KEY", function_api_key("DISTRIBUTION"))
     with pytest.raises(gateway.GatewayError) as refused:
         heartbeat.handler({"id": "tick-2", "detail": {}}, None)
-    assert refused.value.codes == ["PERMISSION_DENIED"]
+    assert refused.value.codes == ["FORBIDDEN"]
 
 
 def test_an_unreachable_gateway_fails_the_invocation(monkeypatch):

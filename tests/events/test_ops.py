@@ -108,8 +108,8 @@ def test_heartbeat_relays_due_events_counts_dead_ones_and_purges_old_sent_ones(g
     "caller,code",
     [
         (lambda: None, "UNAUTHENTICATED"),
-        (make_staff, "PERMISSION_DENIED"),
-        (lambda: api_key("DISTRIBUTION", "NOTIFICATION"), "PERMISSION_DENIED"),
+        (make_staff, "FORBIDDEN"),
+        (lambda: api_key("DISTRIBUTION", "NOTIFICATION"), "FORBIDDEN"),
     ],
 )
 def test_only_a_heartbeat_key_may_beat(gql, caller, code):
@@ -207,8 +207,8 @@ def test_redriving_unknown_or_live_events_changes_nothing(gql, ids, field, code)
     "caller,code",
     [
         (lambda: None, "UNAUTHENTICATED"),
-        (make_driver, "PERMISSION_DENIED"),
-        (lambda: api_key("HEARTBEAT"), "PERMISSION_DENIED"),
+        (make_driver, "FORBIDDEN"),
+        (lambda: api_key("HEARTBEAT"), "FORBIDDEN"),
     ],
 )
 def test_only_staff_may_redrive(gql, caller, code):

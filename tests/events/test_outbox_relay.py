@@ -10,9 +10,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.middleware import correlation_id
 from events import emit
-from events.bus import DELIVERED, DeliveryResult
+from events.delivery import DELIVERED, DeliveryResult
 from events.models import OutboxEvent
 from events.relay import (
     claim_due_events,
@@ -22,6 +21,7 @@ from events.relay import (
     stop_in_process_relay,
     wait_until_idle,
 )
+from request_state import correlation_id
 from tests.events.sample_events import BulkyHappened, FlakyHappened, weighed
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from events.template import TemplateError, load_template, read_routing
 
 TEMPLATE = Path(settings.BASE_DIR) / "infra" / "template.yaml"
 
-# Which events each function is for (ARCHITECTURE.md, "Functions").
+# Which events each function is for (docs/ARCHITECTURE.md, "An event's path").
 MEANT_FOR = {
     "DistributionFunction": {"TransportStarted", "TransportCompleted"},
     "NotificationFunction": {

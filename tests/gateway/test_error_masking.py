@@ -15,7 +15,7 @@ import types
 import pytest
 from graphql import GraphQLError, located_error, parse
 
-from schema.extensions import tag_error_codes
+from schema.kit.extensions import tag_error_codes
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch, make_items
 

@@ -17,10 +17,10 @@ from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
 from modules.shipping import services
 from modules.shipping.models import ShippingItem
-from schema.execution import COLUMN, column_value, ordinary_execution
-from schema.filters import apply_filters
-from schema.http import encode_json
+from schema.engine.execution import COLUMN, column_value, ordinary_execution
+from schema.kit.filters import apply_filters
 from schema.root import schema
+from schema.transports.http import encode_json
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
 
@@ -224,7 +224,7 @@ fragment Item on ShippingItem { trackingNumber status currentCenter { name } }
 
 def planned_selections() -> set[str]:
     """Types whose selection got a plan since the cache was last cleared."""
-    from schema.plans import _operations
+    from schema.engine.plans import _operations
 
     return {
         type_name
@@ -245,7 +245,7 @@ def in_transit(result: dict) -> dict:
 def test_a_page_with_fragments_aliases_and_nested_pages_is_planned_and_answers_the_same(
     client, network
 ):
-    from schema.plans import _operations
+    from schema.engine.plans import _operations
 
     _operations.clear()
     staff = bearer(make_staff())
@@ -293,12 +293,12 @@ def test_an_error_inside_a_planned_page_is_reported_at_its_path_as_before(
     client, network, monkeypatch
 ):
     """A resolver that fails makes the plan step aside: the error has the ordinary path."""
-    from schema import loaders
+    from modules.distribution.graphql.types import center_loader
 
     def broken(keys):
         raise RuntimeError("the center lookup failed")
 
-    monkeypatch.setitem(loaders._fetchers, "distribution.center", broken)
+    monkeypatch.setattr(center_loader, "fetch", broken)
     query = "{ transports(first: 2) { edges { node { status sourceCenter { name } } } } }"
     staff = bearer(make_staff())
     fast = call_graphql(client, query, authorization=staff)
@@ -316,7 +316,7 @@ def test_a_direct_resolver_leaves_to_strawberry_django_what_it_would_post_proces
     values of other classes came before them; a generator is looked at every time."""
     import types
 
-    from schema.execution import is_plain_value
+    from schema.engine.execution import is_plain_value
 
     services.shipping_item_create(sku="SKU-9")
     item = ShippingItem.objects.get()
@@ -349,7 +349,7 @@ def test_a_resolver_whose_value_cannot_be_inspected_steps_aside_for_the_ordinary
     the check of its value, hands the field back to the ordinary path (which reports it)."""
     from django.utils.functional import SimpleLazyObject
 
-    from schema.execution import DirectResolver, Fallback
+    from schema.engine.execution import DirectResolver, Fallback
 
     def broken() -> int:
         raise RuntimeError("boom")

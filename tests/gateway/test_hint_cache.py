@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from strawberry_django.optimizer import OptimizerStore
 
 from modules.shipping.models import BatchMembership, ShippingBatch, Transport
-from schema import hint_cache
-from schema.execution import NestedPageOptimizer, apply_shortcuts, ordinary_execution
-from schema.hint_cache import STATIC_HINTS, hints_are_static
-from schema.nested_pages import PageBuilder
+from schema.engine import hint_cache
+from schema.engine.execution import NestedPageOptimizer, apply_shortcuts, ordinary_execution
+from schema.engine.hint_cache import STATIC_HINTS, hints_are_static
+from schema.engine.nested_pages import PageBuilder
 from schema.root import schema
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff

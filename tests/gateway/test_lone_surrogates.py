@@ -15,7 +15,7 @@ from graphql import parse
 from events.models import OutboxEvent
 from modules.distribution.models import DistributionCenter
 from modules.shipping.models import BatchMembership
-from schema.input_text import text_errors
+from schema.kit.input_text import text_errors
 from tests.auth.flows import SIGN_IN_WITH_PASSWORD
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch, make_items

@@ -17,9 +17,8 @@ from strawberry import relay
 from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 
 from modules.shipping.models import BatchMembership, ShippingBatch, ShippingItem, Transport
-from schema import nested_pages
-from schema.execution import ordinary_execution
-from schema.nested_pages import (
+from schema.engine import nested_pages, ordinary_execution
+from schema.engine.nested_pages import (
     PAGE_RELATIONS,
     UnwindowedPage,
     default_page_limit,
@@ -303,7 +302,7 @@ def test_a_schema_without_our_optimizer_still_gets_windowed_pages(network):
     import strawberry
     from strawberry_django.optimizer import DjangoOptimizerExtension
 
-    from modules.shipping import schema as shipping_schema
+    from modules.shipping.graphql import schema as shipping_schema
 
     (travelled,) = make_items(1)
     for _ in range(3):  # closed batches, as after three trips

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from modules.distribution.schema import DistributionCenter
+from modules.distribution.graphql.types import DistributionCenter
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db

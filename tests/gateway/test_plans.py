@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from schema.execution import ordinary_execution
+from schema.engine import ordinary_execution
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
 
@@ -123,9 +123,9 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     from graphql import GraphQLObjectType
     from strawberry import cast
 
+    from modules.shipping.graphql.types import ShippingBatch as ShippingBatchType
     from modules.shipping.models import ShippingBatch, ShippingItem
-    from modules.shipping.schema import ShippingBatch as ShippingBatchType
-    from schema.plans import class_type_check
+    from schema.engine.plans import class_type_check
     from schema.root import schema
 
     check = class_type_check(schema._schema.type_map["ShippingItem"])

@@ -195,9 +195,7 @@ async def test_bad_passwords_on_one_websocket_do_not_lock_out_other_clients(star
         # The limit still holds for the attacker's own address, even with the right password.
         assert await ws_sign_in(ws, "last", staff["username"], PASSWORD) == ["RATE_LIMITED"]
 
-    async with await GraphQLWebSocket.signed_in(
-        server.ws_url, None, local_addr=(victim, 0)
-    ) as ws:
+    async with await GraphQLWebSocket.signed_in(server.ws_url, None, local_addr=(victim, 0)) as ws:
         assert await ws_sign_in(ws, "good", staff["username"], PASSWORD) == []
 
 
@@ -216,7 +214,5 @@ async def test_websockets_behind_a_trusted_proxy_count_the_address_it_forwarded(
         seen = [await ws_sign_in(ws, f"bad{n}", username, "wrong") for n in range(LIMIT + 1)]
         assert seen == [["INVALID_CREDENTIALS"]] * LIMIT + [["RATE_LIMITED"]]
     # The same proxy's socket for another client: that client's own limit.
-    async with await GraphQLWebSocket.signed_in(
-        server.ws_url, None, **behind_proxy(other)
-    ) as ws:
+    async with await GraphQLWebSocket.signed_in(server.ws_url, None, **behind_proxy(other)) as ws:
         assert await ws_sign_in(ws, "other", username, "wrong") == ["INVALID_CREDENTIALS"]

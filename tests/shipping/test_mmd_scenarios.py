@@ -1,4 +1,5 @@
-"""GraphQL twins of MMD's shipping scenarios (mmd-domain.md 10.5-10.7, #24-34).
+"""GraphQL twins of MMD's shipping scenarios (#24-34 of the REST original's
+scenario list).
 
 MMD's shipping defects (section 14) are checked where their behaviour lives:
 11 (start/complete repeatable, batches after arrival): test_transports `..._happens_once`,
@@ -269,7 +270,7 @@ def test_33_the_transport_runs_end_to_end(gql, staff, driver, centers, mmd_item)
     assert batch.completed_at is not None
     assert str(batch.transport.uuid) == transport_uuid
     item = ShippingItem.objects.get(tracking_number="202201011234")
-    # MMD left the item MOVING; arrival completes it (the item state machine of API.md).
+    # MMD left the item MOVING; arrival completes it (the item state machine).
     assert item.status == ShippingItemStatus.COMPLETED
     assert item.completed_at is not None
     assert item.current_center_code == "ABC002"

@@ -176,7 +176,7 @@ def test_staff_only_mutations(gql, world, driver, caller, request, name):
         assert codes == []
         assert snapshot() != before
     else:
-        assert codes == ["UNAUTHENTICATED" if caller_name == "anonymous" else "PERMISSION_DENIED"]
+        assert codes == ["UNAUTHENTICATED" if caller_name == "anonymous" else "FORBIDDEN"]
         assert snapshot() == before
 
 
@@ -207,7 +207,7 @@ def test_start_and_complete_are_for_staff_and_the_transports_driver(
         assert result["data"][name]["transport"]["status"] in ("IN_TRANSIT", "ARRIVED")
     else:
         refusal = {"anonymous": "UNAUTHENTICATED", "other_driver": "TRANSPORT_NOT_FOUND"}
-        assert codes == [refusal.get(caller_name, "PERMISSION_DENIED")]
+        assert codes == [refusal.get(caller_name, "FORBIDDEN")]
         assert result["data"][name]["transport"] is None
         assert snapshot() == before
 

@@ -56,7 +56,7 @@ def test_a_deactivated_superuser_cannot_ban():
 def test_graphql_and_the_service_refuse_staff_alike(gql):
     target = make_driver()
     payload = gql(BAN, {"uuid": str(target.uuid)}, as_=make_staff())["data"]["banUser"]
-    assert codes(payload) == ["PERMISSION_DENIED"]
+    assert codes(payload) == ["FORBIDDEN"]
     assert not User.objects.get(pk=target.pk).banned
 
 

@@ -91,9 +91,7 @@ def test_only_a_superuser_may_ban(gql, caller):
     target = make_driver(phone_number=PHONE)
     as_ = {"anonymous": None, "driver": make_driver(), "staff": make_staff()}[caller]
     payload = ban(gql, target.uuid, as_)
-    assert codes(payload) == (
-        ["UNAUTHENTICATED"] if caller == "anonymous" else ["PERMISSION_DENIED"]
-    )
+    assert codes(payload) == (["UNAUTHENTICATED"] if caller == "anonymous" else ["FORBIDDEN"])
     target.refresh_from_db()
     assert not target.banned and target.phone_number == PHONE
     assert events_of("UserBanned") == []
@@ -102,5 +100,5 @@ def test_only_a_superuser_may_ban(gql, caller):
 def test_api_key_cannot_ban(gql):
     target = make_driver()
     key = api_key_create(name="hb", scopes=["HEARTBEAT", "DISTRIBUTION", "NOTIFICATION"]).key
-    assert codes(ban(gql, target.uuid, f"Api-Key {key}")) == ["PERMISSION_DENIED"]
+    assert codes(ban(gql, target.uuid, f"Api-Key {key}")) == ["FORBIDDEN"]
     assert not User.objects.get(pk=target.pk).banned

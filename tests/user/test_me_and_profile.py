@@ -140,4 +140,4 @@ def test_api_key_cannot_update_a_profile(gql):
     payload = gql(UPDATE, {"input": {"fullName": "Someone"}}, as_=f"Api-Key {key}")["data"][
         "updateProfile"
     ]
-    assert codes(payload) == ["PERMISSION_DENIED"]
+    assert codes(payload) == ["FORBIDDEN"]

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from modules.user import api as user_api
 from modules.user.models import DriverProfile, StaffProfile, User
-from schema import loaders
+from schema.kit import loaders
 from tests.factories import make_driver, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +47,11 @@ def test_username_holds_150_characters():
 
 
 def test_user_loader_fetches_users_by_uuid_in_one_call(django_assert_max_num_queries):
-    import modules.user.schema  # noqa: F401 - registers the "user.user" loader
+    from modules.user.graphql.types import user_loader as loader
 
     alice, bob = make_staff(), make_driver()
     token = loaders.start_request()
     try:
-        loader = loaders.loader("user.user")
         loader.want([alice.uuid, bob.uuid, uuid.uuid4()])
         with django_assert_max_num_queries(1):  # users with profiles; groups only when read
             assert loader.load(alice.uuid) == alice
@@ -87,17 +86,6 @@ def test_drivers_groups_are_read_in_one_query_and_only_when_asked(client, with_g
             e["node"]["driver"]["groups"] for e in result["data"]["transports"]["edges"]
         )
         assert groups == [[], [], ["night-shift"]]
-
-
-def test_user_ref_is_the_graphql_user_type():
-    import importlib
-    import typing
-
-    from modules.user.schema import User as UserType
-
-    name, lazy = typing.get_args(user_api.UserRef)
-    assert getattr(importlib.import_module(lazy.module), name.__forward_arg__) is UserType
-    assert UserType.__strawberry_definition__.name == "User"
 
 
 def test_phone_number_status_through_the_api():

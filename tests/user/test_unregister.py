@@ -80,6 +80,4 @@ def test_anonymous_cannot_unregister(gql):
 
 def test_api_key_cannot_unregister(gql):
     key = api_key_create(name="hb", scopes=["HEARTBEAT"]).key
-    assert codes(gql(UNREGISTER, as_=f"Api-Key {key}")["data"]["unregister"]) == [
-        "PERMISSION_DENIED"
-    ]
+    assert codes(gql(UNREGISTER, as_=f"Api-Key {key}")["data"]["unregister"]) == ["FORBIDDEN"]

@@ -24,7 +24,7 @@ from typing import Any
 
 from .runtime import import_dotted, setting
 
-DEFAULT_LOCAL_CLIENT = "schema.local_client.execute"
+DEFAULT_LOCAL_CLIENT = "schema.transports.local_client.execute"
 TIMEOUT_SECONDS = 10
 
 

@@ -1,0 +1,76 @@
+"""ops' root fields: `systemStatus`, and the `heartbeat` and `redriveEvents` mutations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from events.services import dead_events_redrive
+from modules.ops import errors, selectors, services
+from modules.ops.graphql.types import HeartbeatTask, SystemStatus
+from schema.kit.enums import graphql_enum
+from schema.kit.errors import mutate
+from schema.kit.permissions import ApiKey, Require, Staff
+
+OpsErrorCode = graphql_enum(errors.OpsErrorCode, description="Why an ops mutation was refused.")
+
+
+@strawberry.type(description="A refused ops request: which input, why, and a stable code.")
+class OpsError:
+    field: str | None
+    message: str
+    code: OpsErrorCode
+
+
+@strawberry.type
+class HeartbeatPayload:
+    received_at: datetime | None = None
+    tasks: list[HeartbeatTask] = strawberry.field(default_factory=list)
+    errors: list[OpsError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RedriveEventsPayload:
+    redriven_count: int = strawberry.field(
+        default=0, description="How many dead events are pending again."
+    )
+    errors: list[OpsError] = strawberry.field(default_factory=list)
+
+
+def _heartbeat() -> dict[str, object]:
+    done = services.housekeeping_run()
+    return {
+        "received_at": done.received_at,
+        "tasks": [HeartbeatTask(name=name, count=count) for name, count in done.tasks.items()],
+    }
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        extensions=[Require(Staff)], description="Health of the event pipeline (staff)."
+    )
+    def system_status(self) -> SystemStatus:
+        return SystemStatus.of(selectors.system_status())
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        extensions=[Require(ApiKey("HEARTBEAT"))],
+        description="Runs housekeeping: purges, event re-drives, stale items (HEARTBEAT key).",
+    )
+    def heartbeat(self) -> HeartbeatPayload:
+        return mutate(HeartbeatPayload, _heartbeat)
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description="Gives dead events (all, or those named) fresh delivery attempts (staff).",
+    )
+    def redrive_events(self, event_ids: list[uuid.UUID] | None = None) -> RedriveEventsPayload:
+        return mutate(
+            RedriveEventsPayload,
+            lambda: {"redriven_count": dead_events_redrive(event_ids=event_ids)},
+        )

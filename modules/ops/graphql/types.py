@@ -1,0 +1,71 @@
+"""ops' GraphQL types: the system's status, a heartbeat's tasks, domain events as delivered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from events.selectors import OutboxStatus
+from schema.kit.live import SharedPayload
+
+
+@strawberry.type(description="One housekeeping task of a heartbeat and how many things it handled.")
+class HeartbeatTask:
+    name: str
+    count: int
+
+
+@strawberry.type(description="Health of the event pipeline and housekeeping.")
+class SystemStatus:
+    last_heartbeat_at: dt.datetime | None = strawberry.field(
+        description="When housekeeping last ran."
+    )
+    pending_events: int = strawberry.field(description="Outbox events not yet delivered.")
+    retrying_events: int = strawberry.field(description="Pending events that failed at least once.")
+    failed_events: int = strawberry.field(
+        description="Dead events: out of retries until re-driven."
+    )
+    oldest_pending_event_age: float | None = strawberry.field(
+        description="Seconds since the oldest pending event was emitted; null when none is pending."
+    )
+
+    @classmethod
+    def of(cls, status: OutboxStatus) -> SystemStatus:
+        return cls(
+            last_heartbeat_at=status.last_heartbeat_at,
+            pending_events=status.pending_events,
+            retrying_events=status.retrying_events,
+            failed_events=status.failed_events,
+            oldest_pending_event_age=status.oldest_pending_event_age,
+        )
+
+
+@strawberry.type(description="A domain event, as it went to EventBridge.")
+class DomainEvent(SharedPayload):
+    event_id: strawberry.ID
+    source: str = strawberry.field(description="`<prefix>.<module>`, e.g. majestic.shipping.")
+    detail_type: str = strawberry.field(description="What happened, e.g. TransportStarted.")
+    occurred_at: dt.datetime
+    detail: JSON = strawberry.field(
+        description="The detail: eventId, occurredAt, version, correlationId, actor, data. "
+        "Personal or secret data never comes here: the keys the event catalog marks as "
+        "sensitiveFields are left out of data, and `redacted` names them."
+    )
+
+    @classmethod
+    def from_envelope(cls, envelope: dict[str, Any]) -> DomainEvent:
+        detail = envelope.get("detail") or {}
+        return cls(
+            event_id=strawberry.ID(str(detail.get("eventId", ""))),
+            source=str(envelope.get("source", "")),
+            detail_type=str(envelope.get("detailType", "")),
+            occurred_at=dt.datetime.fromisoformat(detail["occurredAt"]),
+            detail=detail,
+        )
+
+    @property
+    def share_key(self) -> str:
+        return f"event:{self.event_id}"

@@ -1,0 +1,254 @@
+"""shipping's root fields: lists and lookups of items, batches and transports, and the mutations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry_django.relay import DjangoCursorConnection
+
+from modules.shipping import errors, filters, services
+from modules.shipping import models as m
+from modules.shipping.graphql.types import (
+    ShippingBatch,
+    ShippingItem,
+    ShippingItemStatus,
+    Transport,
+    TransportStatus,
+)
+from schema.kit.context import Info
+from schema.kit.cursors import bind_cursors
+from schema.kit.enums import graphql_enum
+from schema.kit.errors import mutate
+from schema.kit.filters import apply_filters, filter_input, order_input
+from schema.kit.permissions import Driver, Require, Staff
+
+ShippingErrorCode = graphql_enum(errors.ShippingErrorCode)
+
+
+@strawberry.type
+class ShippingError:
+    field: str | None
+    message: str
+    code: ShippingErrorCode
+
+
+ShippingItemFilter = filter_input(
+    filters.ShippingItemFilterSet, "ShippingItemFilter", types={"status": ShippingItemStatus}
+)
+ShippingItemOrder = order_input(filters.ShippingItemFilterSet, "ShippingItemOrder")
+ShippingBatchFilter = filter_input(filters.ShippingBatchFilterSet, "ShippingBatchFilter")
+ShippingBatchOrder = order_input(filters.ShippingBatchFilterSet, "ShippingBatchOrder")
+TransportFilter = filter_input(
+    filters.TransportFilterSet, "TransportFilter", types={"status": TransportStatus}
+)
+TransportOrder = order_input(filters.TransportFilterSet, "TransportOrder")
+
+
+def _acting_driver(info: Info) -> uuid.UUID | None:
+    """The driver a start/complete acts as; None for staff (who may act on any transport)."""
+    principal = info.context.principal
+    return None if principal.is_staff else principal.user_uuid
+
+
+# --- payloads and inputs -------------------------------------------------------------------------
+
+
+@strawberry.type
+class ShippingItemPayload:
+    shipping_item: ShippingItem | None = None
+    errors: list[ShippingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ShippingBatchPayload:
+    shipping_batch: ShippingBatch | None = None
+    errors: list[ShippingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TransportPayload:
+    transport: Transport | None = None
+    errors: list[ShippingError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateShippingItemInput:
+    sku: str
+
+
+@strawberry.input
+class CreateShippingBatchInput:
+    alias: str | None = strawberry.field(
+        default=None, description="Generated when absent or blank."
+    )
+
+
+@strawberry.input
+class CreateTransportInput:
+    source_center_code: str
+    destination_center_code: str
+    driver_uuid: uuid.UUID | None = None
+
+
+# --- root fields ---------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @bind_cursors
+    @strawberry_django.connection(DjangoCursorConnection[ShippingItem], extensions=[Require(Staff)])
+    def shipping_items(
+        self,
+        info: Info,
+        filter: ShippingItemFilter | None = None,  # type: ignore[valid-type]
+        # Named `order` in GraphQL only: strawberry-django claims a Python argument called `order`.
+        sort: Annotated[ShippingItemOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+    ) -> QuerySet[m.ShippingItem]:
+        return apply_filters(
+            m.ShippingItem.objects.all(), filters.ShippingItemFilterSet, filter, sort
+        )
+
+    @strawberry_django.field(extensions=[Require(Staff)])
+    def shipping_item(self, info: Info, tracking_number: str) -> ShippingItem | None:
+        return m.ShippingItem.objects.filter(tracking_number=tracking_number.strip().upper())  # type: ignore[return-value]
+
+    @bind_cursors
+    @strawberry_django.connection(
+        DjangoCursorConnection[ShippingBatch], extensions=[Require(Staff)]
+    )
+    def shipping_batches(
+        self,
+        info: Info,
+        filter: ShippingBatchFilter | None = None,  # type: ignore[valid-type]
+        sort: Annotated[ShippingBatchOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+    ) -> QuerySet[m.ShippingBatch]:
+        return apply_filters(
+            m.ShippingBatch.objects.all(), filters.ShippingBatchFilterSet, filter, sort
+        )
+
+    @strawberry_django.field(extensions=[Require(Staff)])
+    def shipping_batch(self, info: Info, alias: str) -> ShippingBatch | None:
+        return m.ShippingBatch.objects.filter(alias=alias.strip())  # type: ignore[return-value]
+
+    @bind_cursors
+    @strawberry_django.connection(
+        DjangoCursorConnection[Transport],
+        extensions=[Require(Staff | Driver)],
+        description="Staff see every transport; a driver sees the transports assigned to them.",
+    )
+    def transports(
+        self,
+        info: Info,
+        filter: TransportFilter | None = None,  # type: ignore[valid-type]
+        sort: Annotated[TransportOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+    ) -> QuerySet[m.Transport]:
+        return apply_filters(m.Transport.objects.all(), filters.TransportFilterSet, filter, sort)
+
+    @strawberry_django.field(extensions=[Require(Staff | Driver)])
+    def transport(self, info: Info, uuid: uuid.UUID) -> Transport | None:
+        return m.Transport.objects.filter(uuid=uuid)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(extensions=[Require(Staff)])
+    def create_shipping_item(
+        self, info: Info, input: CreateShippingItemInput
+    ) -> ShippingItemPayload:
+        return mutate(ShippingItemPayload, lambda: services.shipping_item_create(sku=input.sku))
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description="Mark an item DAMAGED or LOST (from CREATED or MOVING); other changes follow "
+        "from batches and transports.",
+    )
+    def update_shipping_item_status(
+        self, info: Info, tracking_number: str, status: ShippingItemStatus
+    ) -> ShippingItemPayload:
+        return mutate(
+            ShippingItemPayload,
+            lambda: services.shipping_item_status_change(
+                tracking_number=tracking_number, status=status.value
+            ),
+        )
+
+    @strawberry.mutation(extensions=[Require(Staff)])
+    def create_shipping_batch(
+        self, info: Info, input: CreateShippingBatchInput | None = None
+    ) -> ShippingBatchPayload:
+        alias = input.alias if input is not None else None
+        return mutate(ShippingBatchPayload, lambda: services.shipping_batch_create(alias=alias))
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description=(
+            f"All or nothing; at most {services.MAX_VALUES_PER_CALL} tracking numbers per call."
+        ),
+    )
+    def add_items_to_batch(
+        self, info: Info, alias: str, tracking_numbers: list[str]
+    ) -> ShippingBatchPayload:
+        return mutate(
+            ShippingBatchPayload,
+            lambda: services.shipping_batch_add_items(
+                alias=alias, tracking_numbers=tracking_numbers
+            ),
+        )
+
+    @strawberry.mutation(extensions=[Require(Staff)])
+    def create_transport(self, info: Info, input: CreateTransportInput) -> TransportPayload:
+        return mutate(
+            TransportPayload,
+            lambda: services.transport_create(
+                source_center_code=input.source_center_code,
+                destination_center_code=input.destination_center_code,
+                driver_uuid=input.driver_uuid,
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description=f"All or nothing; at most {services.MAX_VALUES_PER_CALL} aliases per call.",
+    )
+    def add_batches_to_transport(
+        self, info: Info, transport_uuid: uuid.UUID, aliases: list[str]
+    ) -> TransportPayload:
+        return mutate(
+            TransportPayload,
+            lambda: services.transport_add_batches(transport_uuid=transport_uuid, aliases=aliases),
+        )
+
+    @strawberry.mutation(extensions=[Require(Staff)])
+    def assign_driver(
+        self, info: Info, transport_uuid: uuid.UUID, driver_uuid: uuid.UUID
+    ) -> TransportPayload:
+        return mutate(
+            TransportPayload,
+            lambda: services.transport_assign_driver(
+                transport_uuid=transport_uuid, driver_uuid=driver_uuid
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff | Driver)], description="Staff or the transport's driver."
+    )
+    def start_transport(self, info: Info, transport_uuid: uuid.UUID) -> TransportPayload:
+        as_driver = _acting_driver(info)
+        return mutate(
+            TransportPayload,
+            lambda: services.transport_start(transport_uuid=transport_uuid, as_driver=as_driver),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff | Driver)], description="Staff or the transport's driver."
+    )
+    def complete_transport(self, info: Info, transport_uuid: uuid.UUID) -> TransportPayload:
+        as_driver = _acting_driver(info)
+        return mutate(
+            TransportPayload,
+            lambda: services.transport_complete(transport_uuid=transport_uuid, as_driver=as_driver),
+        )

@@ -1,0 +1,116 @@
+"""The user module's root fields: `me`, `users`, and the profile and account mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry_django.relay import DjangoCursorConnection
+
+from modules.user import errors, models, selectors, services
+from modules.user.filters import UserFilterSet
+from modules.user.graphql.types import User, UserType
+from schema.kit.context import Info
+from schema.kit.cursors import bind_cursors
+from schema.kit.enums import graphql_enum
+from schema.kit.errors import mutate
+from schema.kit.filters import apply_filters, filter_input, order_input
+from schema.kit.permissions import Require, SignedIn, Staff, Superuser
+
+UserErrorCode = graphql_enum(errors.UserErrorCode, description="Why a user mutation failed.")
+
+
+@strawberry.type(description="An expected failure of a user mutation.")
+class UserError:
+    field: str | None
+    message: str
+    code: UserErrorCode
+
+
+UserFilter = filter_input(UserFilterSet, "UserFilter", types={"type": UserType})
+UserOrder = order_input(UserFilterSet, "UserOrder")
+
+
+@strawberry.input(description="Profile fields to change; leave a field out to keep it.")
+class UpdateProfileInput:
+    full_name: str | None = None
+    date_of_birth: dt.date | None = None
+
+
+@strawberry.type
+class UpdateProfilePayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UnregisterPayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BanUserPayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=[Require(SignedIn)], description="The signed-in user.")
+    def me(self, info: Info) -> User:
+        return info.context.principal.user
+
+    @bind_cursors
+    @strawberry_django.connection(
+        DjangoCursorConnection[User],
+        extensions=[Require(Staff)],
+        description="Users, newest first (staff).",
+    )
+    def users(
+        self,
+        info: Info,
+        filter: UserFilter | None = None,
+        # Not called `order` in Python: strawberry-django would treat it as its own ordering input.
+        sort: Annotated[UserOrder | None, strawberry.argument(name="order")] = None,
+    ) -> QuerySet[models.User]:
+        return apply_filters(selectors.users_with_profiles(), UserFilterSet, filter, sort)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(extensions=[Require(SignedIn)], description="Change your own profile.")
+    def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
+        return mutate(
+            UpdateProfilePayload,
+            lambda: services.user_profile_update(
+                user_uuid=info.context.principal.user_uuid,
+                full_name=input.full_name,
+                date_of_birth=input.date_of_birth,
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(SignedIn)],
+        description="Close your account: anonymised, deactivated, every token of yours revoked.",
+    )
+    def unregister(self, info: Info) -> UnregisterPayload:
+        me = info.context.principal.user_uuid
+        return mutate(
+            UnregisterPayload,
+            lambda: services.user_unregister(user_uuid=me, unregistered_by_uuid=me) and None,
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Superuser)], description="Ban a user for good (superuser)."
+    )
+    def ban_user(self, info: Info, uuid: uuid.UUID) -> BanUserPayload:
+        return mutate(
+            BanUserPayload,
+            lambda: services.user_ban(
+                user_uuid=uuid, banned_by_uuid=info.context.principal.user_uuid
+            ),
+        )

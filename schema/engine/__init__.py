@@ -1,0 +1,60 @@
+"""The read engine: faster completion of reads, installed on a built Strawberry schema.
+
+An internal library with one door: `install(schema)` once the schema is built, and
+`ordinary_execution()`, the kill switch under which every field resolves the ordinary way (tests
+compare both; the bench measures both). It imports nothing of the project; the private APIs of
+graphql-core, Strawberry, strawberry-django and Django it depends on are listed, with the versions
+checked, in COMPATIBILITY.md beside it.
+
+- execution.py: column fields read straight from rows, direct resolvers, prefetched connections;
+- plans.py: objects completed by a plan compiled once per selection;
+- nested_pages.py: nested connections fetched as windowed pages in one query per level;
+- hint_cache.py: strawberry-django's optimizer walk kept per selection.
+"""
+
+from __future__ import annotations
+
+import os
+
+import strawberry
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from schema.engine.execution import (
+    ColumnExecution,
+    NestedPageOptimizer,
+    apply_shortcuts,
+    ordinary_execution,
+    page_info_without_cursors,
+    shortcuts_on,
+)
+from schema.engine.plans import PlannedExecution
+
+__all__ = ["install", "ordinary_execution", "page_info_without_cursors", "shortcuts_on"]
+
+SWITCH_ENV = "GRAPHQL_ENGINE"
+"""`GRAPHQL_ENGINE=off` builds the schema without the engine: every GraphQL test then runs the
+ordinary way too (the second pass in .ci/run), in this process and in servers it starts."""
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH_ENV, "on").lower() not in ("off", "0", "false")
+
+
+def install(schema: strawberry.Schema) -> None:
+    """Put the engine on a built schema: its execution mixins, its optimizer, its field shortcuts.
+
+    The schema's own execution context class stays underneath; strawberry-django's optimizer
+    extension is replaced by the engine's subclass when present, else added.
+    """
+    base = schema.execution_context_class
+    schema.execution_context_class = type(
+        f"Engine{base.__name__}", (PlannedExecution, ColumnExecution, base), {}
+    )
+    extensions = [
+        NestedPageOptimizer if e is DjangoOptimizerExtension else e for e in schema.extensions
+    ]
+    if NestedPageOptimizer not in extensions:
+        extensions.append(NestedPageOptimizer)
+    schema.extensions = tuple(extensions)
+    # Strawberry's private `_schema` is the graphql-core schema it built (COMPATIBILITY.md).
+    apply_shortcuts(schema._schema, schema.config.info_class)

@@ -1,0 +1,541 @@
+"""Selection plans: a page of rows completed by closures compiled once per document.
+
+graphql-core completes a result field by field: for each of the 100 items of a page and each of
+their fields it looks the field up, collects sub-selections, builds path and info objects and
+walks the type wrappers, even when schema/execution.py's shortcuts then answer in a few lines.
+That walk alone costs about as much as the hand-written view's whole request. A plan does the same
+walk once per document (the parsed document is cached, so its nodes are stable keys) and keeps,
+for each selected field, a closure that reads the value and completes it: a column from the row,
+a resolver called directly, a nested page built from the prefetched rows, an attribute of a plain
+object (an edge's node, a loader's summary), each checked against its GraphQL type as
+graphql-core would.
+
+A selection gets a plan only when every field under it is one of those, with no directive, no
+fragment variables, no abstract type and no field extension (so no permission of its own is ever
+skipped). While running, anything a plan does not handle (null where the type forbids it, a column
+not loaded, a resolver that raises or returns a queryset, a value its type refuses) raises
+`Fallback`, and the object is completed again the ordinary way, which reports what went wrong
+with its path. Plans only read: resolving twice changes nothing but time. An object whose plan
+reads nothing but its columns (a center's `{ name }`) is completed once per run for each loaded
+row: the items of a page share a handful of centers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.execution.values import get_argument_values
+from strawberry.relay.types import Connection, Edge
+from strawberry.relay.utils import to_base64
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+from strawberry.types.field import StrawberryField
+from strawberry.utils.inspect import in_async_context
+from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
+
+from schema.engine.execution import (
+    COLUMN,
+    DIRECT_RESOLVER,
+    PREFETCHED_CONNECTION,
+    Column,
+    Fallback,
+    PrefetchedConnection,
+    column_value,
+    output_coercion,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# Set on steps that read nothing but the value's loaded columns (always the same answer).
+READS_ROW_ONLY = "majestic_reads_row_only"
+
+
+class PlanRun:
+    """What one execution's plans share: the executor, an info for type checks, argument values."""
+
+    __slots__ = ("arguments", "completed", "executor", "info")
+
+    def __init__(self, executor: Any, info: Any) -> None:
+        self.executor = executor
+        self.info = info  # is_type_of predicates take one (and ignore it)
+        self.arguments: dict[int, dict[str, Any]] = {}
+        # (plan, value) -> (value, its completion), for plans that only read columns: one
+        # loaded row (a center, a driver) is completed once however many rows point at it.
+        self.completed: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
+
+    def arguments_of(self, field: GraphQLField, details: Any) -> dict[str, Any]:
+        """A field's argument values: the same for every row, so worked out once per execution."""
+        node = details.node
+        values = self.arguments.get(id(node))
+        if values is None:
+            executor = self.executor
+            try:
+                values = get_argument_values(
+                    field, node, executor.variable_values, None, executor.hide_suggestions
+                )
+            except Exception as error:  # the ordinary path reports it with its location
+                raise Fallback from error
+            self.arguments[id(node)] = values
+        return values
+
+
+# Where the is_type_of predicates that look only at a value's class (and its cast) come from.
+CLASS_BASED_IS_TYPE_OF = frozenset({"strawberry_django.type", "strawberry.schema.schema_converter"})
+
+Complete = Callable[[Any, PlanRun], Any]  # (value, run) -> completed JSON-ready value
+Step = Callable[[Any, PlanRun], Any]  # (parent object, run) -> the field's completed value
+
+
+class OperationPlans:
+    """The plans of one parsed operation, and whether it may have any."""
+
+    __slots__ = ("plain", "plans")
+
+    def __init__(self, plain: bool) -> None:
+        # A directive can make the selection depend on variables: then nothing is planned.
+        self.plain = plain
+        # By (type name, ids of the field nodes): the nodes belong to the operation, which
+        # outlives this entry, so no id is reused while it is here. None: no plan.
+        self.plans: dict[tuple[str, tuple[int, ...]], Any] = {}
+
+
+# Plans live exactly as long as their operation's parsed document (the parser cache keeps the
+# documents of repeated requests); nothing here keeps a document, or its text, alive.
+_operations: WeakKeyDictionary[OperationDefinitionNode, OperationPlans] = WeakKeyDictionary()
+
+
+def plan_for(
+    executor: Any, object_type: GraphQLObjectType, field_details_list: Any
+) -> Callable[[Any, PlanRun], dict[str, Any]] | None:
+    """The compiled plan completing `object_type` for this selection, or None."""
+    operation = executor.operation
+    known = _operations.get(operation)
+    if known is None:
+        plain = not _has_directives(operation) and not any(
+            _has_directives(fragment.definition) for fragment in executor.fragments.values()
+        )
+        known = _operations[operation] = OperationPlans(plain)
+    if not known.plain:
+        return None
+    key = (object_type.name, tuple(id(details.node) for details in field_details_list))
+    if key in known.plans:
+        return known.plans[key]
+    plan = None
+    try:  # each field of the selection is checked for fragment variables as it is compiled
+        plan = _compile_object(executor, object_type, field_details_list)
+    except Exception:  # a plan is an optimisation: without one, the ordinary path answers
+        logger.warning("No plan for %s", object_type.name, exc_info=True)
+    known.plans[key] = plan
+    return plan
+
+
+def _has_directives(node: Any) -> bool:
+    if getattr(node, "directives", None):
+        return True
+    selection_set = getattr(node, "selection_set", None)
+    return selection_set is not None and any(
+        _has_directives(selection) for selection in selection_set.selections
+    )
+
+
+def _compile_object(
+    executor: Any, object_type: GraphQLObjectType, field_details_list: Any
+) -> Callable[[Any, PlanRun], dict[str, Any]] | None:
+    grouped_field_set, defer_usages, _ = executor.collect_subfields(object_type, field_details_list)
+    if defer_usages:
+        return None
+    steps: list[tuple[str, Step]] = []
+    for response_key, details_list in grouped_field_set.items():
+        step = _compile_field(executor, object_type, details_list)
+        if step is None:
+            return None
+        steps.append((response_key, step))
+    type_check = class_type_check(object_type)
+
+    def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
+        if type_check is not None and type_check(source, run.info) is not True:
+            raise Fallback
+        return {response_key: step(source, run) for response_key, step in steps}
+
+    if not all(getattr(step, READS_ROW_ONLY, False) for _, step in steps):
+        return complete_object
+
+    def complete_row(source: Any, run: PlanRun) -> dict[str, Any]:
+        key = (id(complete_row), id(source))
+        done = run.completed.get(key)
+        if done is not None and done[0] is source:
+            return done[1]
+        completed = complete_object(source, run)
+        run.completed[key] = (source, completed)  # holds `source`: its id stays its own
+        return completed
+
+    return complete_row
+
+
+def class_type_check(object_type: GraphQLObjectType) -> Callable[[Any, Any], Any] | None:
+    """`object_type.is_type_of`, asked once per class of value where only the class decides.
+
+    The is_type_of Strawberry and strawberry-django make look at the value's class, or at its
+    cast (strawberry.cast) when it has one: a class they accepted is accepted again without
+    asking. Any other is_type_of (a type's own) is asked for every value.
+    """
+    is_type_of = object_type.is_type_of
+    if is_type_of is None or getattr(is_type_of, "__module__", None) not in CLASS_BASED_IS_TYPE_OF:
+        return is_type_of
+    accepted: set[type] = set()
+
+    def type_check(source: Any, info: Any) -> bool:
+        if getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
+            return is_type_of(source, info) is True
+        if type(source) in accepted:
+            return True
+        if is_type_of(source, info) is not True:
+            return False
+        accepted.add(type(source))
+        return True
+
+    return type_check
+
+
+def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: Any) -> Step | None:
+    if any(details.fragment_variable_values for details in details_list):
+        return None
+    name = details_list[0].node.name.value
+    if name == "__typename":
+        type_name = parent_type.name
+
+        def read_type_name(source: Any, run: PlanRun) -> str:
+            return type_name
+
+        setattr(read_type_name, READS_ROW_ONLY, True)
+        return read_type_name
+    field = parent_type.fields.get(name)
+    if field is None:
+        return None
+    extensions = field.extensions or {}
+    if (column := extensions.get(COLUMN)) is not None:
+        return _column_reader(column)
+    if (connection := extensions.get(PREFETCHED_CONNECTION)) is not None:
+        return _compile_prefetched_connection(executor, field, details_list, connection)
+    resolve = _value_reader(field)
+    if resolve is None:
+        return None
+    complete = _compile_value(executor, field.type, details_list)
+    if complete is None:
+        return None
+    return lambda source, run: complete(resolve(source), run)
+
+
+def _column_reader(column: Column) -> Step:
+    def read_column(source: Any, run: PlanRun) -> Any:
+        value = column_value(column, source)
+        if value is Undefined:
+            raise Fallback
+        return value
+
+    setattr(read_column, READS_ROW_ONLY, True)
+    return read_column
+
+
+def _value_reader(field: GraphQLField) -> Callable[[Any], Any] | None:
+    """How to get the field's value from its parent, when nothing else runs around it."""
+    if (direct := (field.extensions or {}).get(DIRECT_RESOLVER)) is not None:
+        return direct.reader()
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        # strawberry-django's fields turn related managers into querysets: not plain reads.
+        or isinstance(definition, StrawberryDjangoField)
+        or definition.base_resolver is not None
+        or definition.extensions
+        or definition.permission_classes
+        or definition.directives
+        or field.args
+    ):
+        return None
+    attribute = definition.python_name
+
+    def read_attribute(source: Any) -> Any:
+        try:
+            return getattr(source, attribute)
+        except Exception as error:
+            raise Fallback from error
+
+    return read_attribute
+
+
+def _compile_value(
+    executor: Any, value_type: GraphQLOutputType, details_list: Any
+) -> Complete | None:
+    """Completion of a value of `value_type`, as graphql-core's complete_value does it."""
+    if isinstance(value_type, GraphQLNonNull) and isinstance(value_type.of_type, GraphQLObjectType):
+        # The commonest case (an edge, its node) in one step rather than two.
+        complete_object = _compile_object(executor, value_type.of_type, details_list)
+        if complete_object is None:
+            return None
+
+        def complete_non_null_object(value: Any, run: PlanRun) -> Any:
+            if value is None or isinstance(value, Exception):
+                raise Fallback  # the ordinary path raises the null error, or reports the error
+            return complete_object(value, run)
+
+        return complete_non_null_object
+    if isinstance(value_type, GraphQLNonNull):
+        inner = _compile_value(executor, value_type.of_type, details_list)
+        if inner is None:
+            return None
+
+        def complete_non_null(value: Any, run: PlanRun) -> Any:
+            completed = inner(value, run)
+            if completed is None:
+                raise Fallback  # the ordinary path raises the null error, with its path
+            return completed
+
+        return complete_non_null
+    if isinstance(value_type, GraphQLList):
+        item = _compile_value(executor, value_type.of_type, details_list)
+        if item is None:
+            return None
+
+        def complete_list(value: Any, run: PlanRun) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Exception | str | bytes | Mapping) or not isinstance(
+                value, Iterable
+            ):
+                raise Fallback  # what graphql-core refuses (or reports) as a list
+            return [item(entry, run) for entry in value]
+
+        return complete_list
+    if is_leaf_type(value_type):
+        return _leaf_completion(value_type)
+    if isinstance(value_type, GraphQLObjectType):
+        complete_object = _compile_object(executor, value_type, details_list)
+        if complete_object is None:
+            return None
+
+        def complete_nullable_object(value: Any, run: PlanRun) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Exception):
+                raise Fallback
+            return complete_object(value, run)
+
+        return complete_nullable_object
+    return None  # interfaces and unions: graphql-core resolves their runtime type
+
+
+def _leaf_completion(leaf_type: GraphQLLeafType) -> Complete:
+    coerce = output_coercion(leaf_type)
+
+    def complete_leaf(value: Any, run: PlanRun) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Exception):
+            raise Fallback
+        try:
+            coerced = coerce(value)
+        except Exception as error:
+            raise Fallback from error
+        if coerced is None or coerced is Undefined:
+            raise Fallback
+        return coerced
+
+    return complete_leaf
+
+
+# What a nested page's selection may ask for, by field name, when a plan builds it.
+PAGE_INFO_FIELDS = frozenset(
+    {"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
+)
+
+
+def _named(value_type: Any) -> Any:
+    while isinstance(value_type, GraphQLNonNull | GraphQLList):
+        value_type = value_type.of_type
+    return value_type
+
+
+def _subfields(executor: Any, object_type: Any, details_list: Any) -> list[tuple[str, str, Any]]:
+    """(response key, field name, field details) of a selection on `object_type`."""
+    grouped_field_set, defer_usages, _ = executor.collect_subfields(object_type, details_list)
+    if defer_usages:
+        raise Fallback
+    return [
+        (response_key, details[0].node.name.value, details)
+        for response_key, details in grouped_field_set.items()
+    ]
+
+
+# One response key of a nested page: ("edges", [(key, "node"|"cursor"|"__typename", complete)]),
+# ("pageInfo", [(key, field name)]) or ("__typename", None). Each alias keeps its own selection.
+PageLayout = list[tuple[str, str, Any]]
+
+
+def _compile_prefetched_connection(
+    executor: Any, field: GraphQLField, details_list: Any, connection: PrefetchedConnection
+) -> Step | None:
+    """A nested cursor page built from the prefetched rows straight into its JSON shape:
+    {edges: [{node, cursor}], pageInfo}, with cursors encoded only when asked for."""
+    connection_type = connection.connection_type
+    edge_type = connection.edge_type
+    if (
+        edge_type is None
+        or connection_type.resolve_node.__func__ is not Connection.resolve_node.__func__
+        or edge_type.resolve_edge.__func__ is not Edge.resolve_edge.__func__
+    ):
+        return None  # a custom node or edge: only the ordinary path knows what it does
+    graphql_connection = _named(field.type)
+    graphql_edge = _named(graphql_connection.fields["edges"].type)
+    page_info_type = _named(graphql_connection.fields["pageInfo"].type)
+    layout: PageLayout = []
+    try:
+        for key, name, details in _subfields(executor, graphql_connection, details_list):
+            if name == "edges":
+                edge_layout = []
+                for edge_key, edge_field, edge_details in _subfields(
+                    executor, graphql_edge, details
+                ):
+                    complete = None
+                    if edge_field == "node":
+                        node_type = graphql_edge.fields["node"].type
+                        complete = _compile_value(executor, node_type, edge_details)
+                        if complete is None:
+                            return None
+                    elif edge_field not in ("cursor", "__typename"):
+                        return None
+                    edge_layout.append((edge_key, edge_field, complete))
+                layout.append((key, name, edge_layout))
+            elif name == "pageInfo":
+                info_layout = []
+                for info_key, info_field, _ in _subfields(executor, page_info_type, details):
+                    if info_field not in PAGE_INFO_FIELDS:
+                        return None
+                    info_layout.append((info_key, info_field))
+                layout.append((key, name, info_layout))
+            elif name == "__typename":
+                layout.append((key, name, None))
+            else:
+                return None  # totalCount and the like: the ordinary path
+    except Fallback:
+        return None
+    wants_rows = any(name in ("edges", "pageInfo") for _, name, _ in layout)
+    wants_cursors = any(
+        (name == "edges" and any(field == "cursor" for _, field, _ in selection))
+        or (name == "pageInfo" and any(f in ("startCursor", "endCursor") for _, f in selection))
+        for _, name, selection in layout
+    )
+    cursor_prefix = edge_type.CURSOR_PREFIX
+    type_names = {
+        "connection": graphql_connection.name,
+        "edge": graphql_edge.name,
+        "pageInfo": page_info_type.name,
+    }
+
+    def page(source: Any, run: PlanRun) -> dict[str, Any]:
+        nested = connection.prefetched_page(source)
+        if nested is None:
+            raise Fallback
+        arguments = run.arguments_of(field, details_list[0])
+        if wants_rows:
+            results, has_previous, has_next = connection.window(nested.rows, **arguments)
+        else:
+            results, has_previous, has_next = [], False, False
+        cursors: list[str] = []
+        if wants_cursors and results:
+            ordering = nested.ordering
+            cursors = [
+                to_base64(cursor_prefix, OrderedCollectionCursor.from_model(row, ordering))
+                for row in results
+            ]
+        page_info = {
+            "__typename": type_names["pageInfo"],
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        }
+        answer: dict[str, Any] = {}
+        for key, name, selection in layout:
+            if name == "edges" and len(selection) == 1 and selection[0][2] is not None:
+                node_key, _, complete_node = selection[0]  # `edges { node { ... } }`, the commonest
+                answer[key] = [{node_key: complete_node(row, run)} for row in results]
+            elif name == "edges":
+                answer[key] = [
+                    _edge(row, index, cursors, selection, type_names["edge"], run)
+                    for index, row in enumerate(results)
+                ]
+            elif name == "pageInfo":
+                answer[key] = {
+                    info_key: page_info[info_field] for info_key, info_field in selection
+                }
+            else:
+                answer[key] = type_names["connection"]
+        return answer
+
+    return page
+
+
+def _edge(
+    row: Any,
+    index: int,
+    cursors: list[str],
+    selection: list[tuple[str, str, Complete | None]],
+    type_name: str,
+    run: PlanRun,
+) -> dict[str, Any]:
+    edge: dict[str, Any] = {}
+    for key, name, complete_node in selection:
+        if complete_node is not None:
+            edge[key] = complete_node(row, run)
+        elif name == "cursor":
+            edge[key] = cursors[index]
+        else:
+            edge[key] = type_name
+    return edge
+
+
+class PlannedExecution:
+    """Mixin for a graphql-core execution context: objects with a plan complete by it."""
+
+    @cached_property
+    def _plans_apply(self) -> bool:
+        # Resolvers read the database: in an async context only strawberry-django's wrappers may.
+        return self._shortcuts_apply and not in_async_context()  # type: ignore[attr-defined]
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if position_context is None and self._plans_apply:
+            plan = plan_for(self, return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return plan(result, PlanRun(self, info))
+                except Fallback:
+                    pass  # completed again below, the ordinary way
+        return super().complete_object_value(  # type: ignore[misc]
+            return_type, field_details_list, info, path, result, position_context
+        )

@@ -1,0 +1,90 @@
+"""How subscription events execute: in a worker thread when they need the ORM, once per document
+for payloads every subscriber reads alike, and as an EVENTS_DROPPED error when a client fell behind.
+
+Events arrive through the process's live hub (events.fanout): a subscription only filters and
+buffers them, so one slow client never holds up another.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections import OrderedDict
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import models
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from events import fanout
+from schema.kit import loaders
+
+
+def dropped_error(notice: fanout.Dropped) -> GraphQLError:
+    return GraphQLError(
+        f"{notice.count} event(s) were dropped because this subscriber fell behind.",
+        extensions={"code": "EVENTS_DROPPED", "dropped": notice.count},
+    )
+
+
+class SharedPayload:
+    """A subscription payload whose fields read the same for every caller allowed to subscribe.
+
+    Subscribers running the same document with the same variables then share one execution per
+    event: with a thousand watchers of domainEvents, each event is executed once, not 1,000 times.
+    """
+
+    @property
+    def share_key(self) -> str:
+        raise NotImplementedError
+
+
+# (id of the operation, variables, payload key) -> (operation, result); recent events only.
+_shared_results: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
+SHARED_RESULTS_KEPT = 256
+
+
+class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Runs each subscription event; only subscriptions yield the payloads handled here.
+
+    A model instance may load more rows while its fields resolve, and the ORM refuses to run on
+    the event loop: such events execute in a worker thread, with loaders of their own (fresh data
+    per event). A `Dropped` notice becomes an error-only result telling the client what it missed.
+    A `SharedPayload` is executed once per document, variables and event (see there).
+    """
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        payload = self.root_value
+        if isinstance(payload, fanout.Dropped):
+            return GraphQLExecutionResult(data=None, errors=[dropped_error(payload)])
+        if isinstance(payload, models.Model):
+            return self._execute_in_worker_thread(serially)
+        if isinstance(payload, SharedPayload):
+            return self._execute_shared(payload, serially)
+        return super().execute_operation(serially)
+
+    def _execute_shared(self, payload: SharedPayload, serially: bool | None) -> Any:
+        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        key = (id(self.operation), variables, payload.share_key)
+        cached = _shared_results.get(key)
+        if cached is not None and cached[0] is self.operation:  # the same parsed document
+            return cached[1]
+        result = super().execute_operation(serially)
+        if not inspect.isawaitable(result) and not result.errors:
+            _shared_results[key] = (self.operation, result)
+            while len(_shared_results) > SHARED_RESULTS_KEPT:
+                _shared_results.popitem(last=False)
+        return result
+
+    async def _execute_in_worker_thread(self, serially: bool | None) -> Any:
+        def execute() -> Any:
+            token = loaders.start_request()
+            try:
+                return super(LiveExecutionContext, self).execute_operation(serially)
+            finally:
+                loaders.end_request(token)
+
+        result = await database_sync_to_async(execute)()
+        return await result if inspect.isawaitable(result) else result

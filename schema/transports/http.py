@@ -1,0 +1,233 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP spec), plus GraphiQL for browsers.
+
+Strawberry's Django view answers request errors in plain text and always with 200 for JSON;
+the spec wants JSON error bodies, 4xx for request errors under
+`application/graphql-response+json`, 405 for mutations over GET and 415 for other media types.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from modules.auth.api import AuthenticationFailed, authenticate, client_address_from
+from request_state import current_actor
+from schema.kit import loaders
+from schema.kit.context import Context
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def encode_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson takes a tenth of json's time on large pages; what it refuses
+    (integers beyond 64 bits, non-string keys in a JSON scalar) goes through json."""
+    try:
+        return orjson.dumps(payload, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, separators=(",", ":"), default=str).encode()
+
+
+def _media_types(accept: str) -> list[str]:
+    return [part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()]
+
+
+def response_media_type(request: HttpRequest) -> str | None:
+    """The media type to answer with, or None when the client accepts neither of ours."""
+    accepted = _media_types(request.headers.get("Accept", ""))
+    if not accepted:
+        return JSON
+    for media_type in accepted:
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if media_type in (JSON, "application/*", "*/*"):
+            return JSON
+    return None
+
+
+class GraphQLHTTPView(View):
+    http_method_names = ["get", "post", "options"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "POST"):
+            response = self._error_response(
+                JSON, 405, "GraphQL accepts GET and POST only.", "METHOD_NOT_ALLOWED"
+            )
+            response["Allow"] = "GET, POST"
+            return response
+        if request.method == "GET" and self._wants_graphiql(request):
+            return render(request, "graphql/graphiql.html", {"endpoint": request.path})
+        media_type = response_media_type(request)
+        if media_type is None:
+            return self._error_response(
+                JSON, 406, f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.", "NOT_ACCEPTABLE"
+            )
+        try:
+            params = self._params(request)
+        except _RequestError as exc:
+            return self._error_response(media_type, exc.status, exc.message, exc.code)
+        try:
+            principal = authenticate(request.headers.get("Authorization"))
+        except AuthenticationFailed as exc:
+            response = self._error_response(media_type, 401, str(exc), "UNAUTHENTICATED")
+            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return response
+        context = Context(
+            principal=principal,
+            request=request,
+            correlation_id=getattr(request, "correlation_id", ""),
+            client_address=client_address_from(
+                request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
+            ),
+        )
+        request.user = principal.user or request.user
+        # Reset after the request: a thread reused for other work must not act as this caller.
+        actor_token = current_actor.set(principal.as_actor())
+        try:
+            return self._execute(request, media_type, params, context)
+        finally:
+            current_actor.reset(actor_token)
+
+    @staticmethod
+    def _wants_graphiql(request: HttpRequest) -> bool:
+        return "query" not in request.GET and "text/html" in _media_types(
+            request.headers.get("Accept", "")
+        )
+
+    def _params(self, request: HttpRequest) -> dict[str, Any]:
+        if request.method == "GET":
+            data: dict[str, Any] = {key: request.GET.get(key) for key in ("query", "operationName")}
+            for key in ("variables", "extensions"):
+                raw = request.GET.get(key)
+                data[key] = self._json(raw) if raw else None
+        else:
+            content_type = request.content_type.lower()
+            if content_type not in (JSON, GRAPHQL_RESPONSE_JSON):
+                raise _RequestError(
+                    415, f"Send the request body as {JSON}.", "UNSUPPORTED_MEDIA_TYPE"
+                )
+            try:
+                body = request.body
+            except RequestDataTooBig as exc:
+                raise _RequestError(
+                    413, "The request body is too large.", "REQUEST_TOO_LARGE"
+                ) from exc
+            data = self._json(body)
+        if not isinstance(data, dict):
+            raise _RequestError(
+                400, "The request body must be a JSON object (batching is not supported)."
+            )
+        if not isinstance(data.get("query"), str) or not data["query"].strip():
+            raise _RequestError(400, "`query` must be a non-empty string.")
+        for key in ("variables", "extensions"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise _RequestError(400, f"`{key}` must be an object.")
+        if data.get("operationName") is not None and not isinstance(data["operationName"], str):
+            raise _RequestError(400, "`operationName` must be a string.")
+        return data
+
+    @staticmethod
+    def _json(raw: str | bytes) -> Any:
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _RequestError(400, "The request is not valid JSON.") from exc
+
+    def _execute(
+        self, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context
+    ) -> HttpResponse:
+        from schema.root import schema
+
+        loaders_token = loaders.start_request()
+        try:
+            return self._run(schema, request, media_type, params, context)
+        finally:
+            loaders.end_request(loaders_token)
+
+    def _run(
+        self,
+        schema: Any,
+        request: HttpRequest,
+        media_type: str,
+        params: dict[str, Any],
+        context: Context,
+    ) -> HttpResponse:
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        try:
+            result = schema.execute_sync(
+                params["query"],
+                variable_values=params.get("variables"),
+                operation_name=params.get("operationName"),
+                context_value=context,
+                allowed_operation_types=allowed,
+                operation_extensions=params.get("extensions"),
+            )
+        except InvalidOperationTypeError as exc:
+            status = 405 if request.method == "GET" else 400
+            response = self._error_response(
+                media_type,
+                status,
+                exc.as_http_error_reason(request.method),
+                "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST",
+            )
+            if status == 405:
+                response["Allow"] = "POST"
+            return response
+        except (CannotGetOperationTypeError, MissingQueryError) as exc:
+            return self._error_response(
+                media_type, 400, str(exc) or "Cannot tell which operation to run."
+            )
+        payload = process_result(result)
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(e.path is None for e in result.errors)
+        )
+        status = 200
+        if request_error:
+            payload.pop("data", None)
+            if media_type == GRAPHQL_RESPONSE_JSON:
+                # Our fault, not the request's (an error escaping execution): 500, not 400.
+                server_fault = any(
+                    (e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR"
+                    for e in result.errors or []
+                )
+                status = 500 if server_fault else 400
+        return self._response(media_type, status, payload)
+
+    @staticmethod
+    def _response(media_type: str, status: int, payload: Any) -> HttpResponse:
+        return HttpResponse(
+            encode_json(payload),
+            status=status,
+            content_type=f"{media_type}; charset=utf-8",
+        )
+
+    def _error_response(
+        self, media_type: str, status: int, message: str, code: str = "BAD_REQUEST"
+    ) -> HttpResponse:
+        error = GraphQLError(message, extensions={"code": code}).formatted
+        return self._response(media_type, status, {"errors": [error]})
+
+
+class _RequestError(Exception):
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
