@@ -1,5 +1,6 @@
-"""The GraphQL gateway: the one schema merged from every module, and the kit the modules share.
+"""The GraphQL gateway, in layers: `root` (the schema merged from every module's face) above the
+`transports` that serve it, the `kit` the faces use, and the read `engine` below (docs/ARCHITECTURE.md).
 
-`schema.root` builds the schema; import it from there (this package stays import-light so that
-modules may use `schema.kit.permissions`, `schema.kit.errors` and friends without a cycle).
+This package stays import-light so that module faces may import `schema.kit.*` without a cycle;
+import the schema from `schema.root`.
 """

@@ -155,6 +155,7 @@ def test_a_field_with_its_own_permission_still_refuses(client, network):
         assert call_graphql(client, CENTERS, authorization=bearer(first)) == result
 
 
+@pytest.mark.engine
 def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
     services.shipping_item_create(sku="SKU-9")
     column = schema._schema.type_map["ShippingItem"].fields["trackingNumber"].extensions[COLUMN]
@@ -164,6 +165,7 @@ def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
     assert column_value(column, deferred) is Undefined  # loaded the ordinary way, as before
 
 
+@pytest.mark.engine
 def test_columns_with_a_resolver_or_a_permission_are_not_shortcut():
     fields = schema._schema.type_map["DistributionCenter"].fields
     assert COLUMN in fields["name"].extensions
@@ -242,6 +244,7 @@ def in_transit(result: dict) -> dict:
     )
 
 
+@pytest.mark.engine
 def test_a_page_with_fragments_aliases_and_nested_pages_is_planned_and_answers_the_same(
     client, network
 ):

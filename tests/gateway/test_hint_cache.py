@@ -79,10 +79,12 @@ def batches_by_item(answer) -> dict[str, list[str]]:
     return aliases_by_item(answer["data"]["shippingItems"]["edges"])
 
 
+@pytest.mark.engine
 def test_our_schema_keeps_walks(network):
     assert schema._schema.extensions[STATIC_HINTS] is True
 
 
+@pytest.mark.engine
 def test_a_selection_is_walked_once_and_answers_the_same(client, network, walks):
     staff = bearer(make_staff())
     first = call_graphql(client, ITEMS, {"batches": 5}, authorization=staff)
@@ -105,6 +107,7 @@ def item_batches_on_transports(answer) -> dict[str, list[str]]:
     )
 
 
+@pytest.mark.engine
 def test_a_kept_selection_gives_each_caller_only_their_own_nested_rows(client, network, walks):
     """The item pages' walks are kept from a staff member's request; the driver's pages are
     built for the driver."""
@@ -209,6 +212,7 @@ def test_a_model_property_with_a_callable_hint_turns_keeping_off():
     assert hints_are_static([], [], [WithProperty], lambda hint: False) is False
 
 
+@pytest.mark.engine
 def test_kept_selections_are_bounded(client, network, monkeypatch):
     monkeypatch.setattr(hint_cache, "KEPT_SELECTIONS", 3)
     staff = bearer(make_staff())

@@ -102,6 +102,7 @@ def test_a_node_lookup_reads_its_nested_pages_the_same_way(client, network):
     assert fast["data"]["node"]["batches"]["edges"]
 
 
+@pytest.mark.engine
 def test_only_relations_read_by_nothing_but_plain_nested_pages_are_fetched_this_way():
     relations = schema._schema.extensions[PAGE_RELATIONS]
     assert {
@@ -181,6 +182,7 @@ def test_every_way_of_paging_a_nested_list_answers_as_django_prefetch_does(
     assert any(edge["node"]["items"]["edges"] for edge in fast["data"]["shippingBatches"]["edges"])
 
 
+@pytest.mark.engine
 def test_a_list_too_long_to_fetch_whole_is_cut_by_the_window_and_remembered(client):
     """Pages are cut in Python when all rows fit what the window could return; a longer list
     costs one query more (rows read in vain), and its relation then uses the window directly."""
@@ -235,6 +237,7 @@ query Pages($first: Int, $last: Int) { shippingItems(first: 10) { edges { node {
     [({"first": 1}, 0), ({"last": 1}, 0), ({"first": 2, "last": 1}, 1), ({}, 0)],
     ids=["first", "last", "first-and-last", "whole-lists"],
 )
+@pytest.mark.engine
 def test_a_many_to_many_page_from_one_end_is_read_without_the_window(
     client, network, variables, windows
 ):
