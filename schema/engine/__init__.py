@@ -51,10 +51,15 @@ def install(schema: strawberry.Schema) -> None:
         f"Engine{base.__name__}", (PlannedExecution, ColumnExecution, base), {}
     )
     extensions = [
-        NestedPageOptimizer if e is DjangoOptimizerExtension else e for e in schema.extensions
+        NestedPageOptimizer if _is_stock_optimizer(e) else e for e in schema.extensions
     ]
     if NestedPageOptimizer not in extensions:
         extensions.append(NestedPageOptimizer)
     schema.extensions = tuple(extensions)
     # Strawberry's private `_schema` is the graphql-core schema it built (COMPATIBILITY.md).
     apply_shortcuts(schema._schema, schema.config.info_class)
+
+
+def _is_stock_optimizer(extension: object) -> bool:
+    """strawberry-django's optimizer, given as its class or as an instance."""
+    return extension is DjangoOptimizerExtension or type(extension) is DjangoOptimizerExtension
