@@ -35,8 +35,9 @@ def request_bytes(spec: Spec) -> tuple[str, int, bytes]:
     if parts.hostname not in LOOPBACK:
         raise SystemExit(f"refusing to load {parts.hostname}: loopback addresses only")
     body = spec.body.encode()
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [
-        f"{spec.method} {parts.path or '/'} HTTP/1.1",
+        f"{spec.method} {target} HTTP/1.1",
         f"Host: {parts.netloc}",
         "Accept: application/json",
         "Connection: keep-alive",

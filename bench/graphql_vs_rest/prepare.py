@@ -1,5 +1,6 @@
 """`python -m bench.graphql_vs_rest.prepare`: the bench database, created when missing, migrated
-and seeded; prints an access token of the bench's staff user (last line)."""
+and seeded; prints the global id of read (c)'s item (`node(id:)`), then an access token of the
+bench's staff user (last line)."""
 
 from __future__ import annotations
 
@@ -35,11 +36,13 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.graphql_vs_rest.seed import Size, seed
+    from bench.graphql_vs_rest.seed import Size, arrivals_item_id, seed
     from modules.auth.api import access_token_for
 
     call_command("migrate", verbosity=0, interactive=False)
-    print(access_token_for(seed(Size())))
+    staff = seed(Size())
+    print(arrivals_item_id())
+    print(access_token_for(staff))
 
 
 if __name__ == "__main__":

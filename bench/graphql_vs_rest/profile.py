@@ -1,13 +1,15 @@
 """In-process CPU cost per request of each variant, and where Strawberry's time goes.
 
-    python -m bench.graphql_vs_rest.profile [--query items|transports] [--no-gc]
-        [--cprofile [--sort tottime]]
+    python -m bench.graphql_vs_rest.profile [--query items|transports|arrivals] [--no-gc]
+        [--ablation [--modes MODE ...]] [--cprofile [--sort tottime]]
 
 No server, no network: Django's test client calls each variant in turn, and the figure is the
-process's CPU time per request (the best of a few rounds), which stays readable on a busy machine
-where wall-clock rates swing. "Strawberry, no shortcuts" runs the same endpoint inside
-`schema.engine.ordinary_execution()`; both must give byte-identical bodies. `--cprofile` prints
-the functions where the Strawberry endpoint spends its time (cumulative).
+process's CPU time per request (median and best of interleaved rounds), which stays readable on a
+busy machine where wall-clock rates swing. "Strawberry, no shortcuts" runs the same endpoint inside
+`schema.engine.ordinary_execution()`; both must give byte-identical bodies. `--ablation` runs
+the Strawberry endpoint once per switch of ablation.py (one part of the engine off at a time)
+beside the hand-written view, checks each gives the same body and SQL count, and prints each
+part's share. `--cprofile` prints the functions where the Strawberry endpoint spends its time.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import cProfile
 import gc
 import os
 import pstats
+import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from bench.graphql_vs_rest import documents
 from bench.graphql_vs_rest.run import DEFAULT_DATABASE_URL, environment
@@ -38,7 +42,16 @@ def main() -> None:
         help="collect garbage between rounds, not during them (steadier: (b) allocates ~11,000\n"
         "rows per request, and a full collection lands in whichever variant runs then)",
     )
+    parser.add_argument(
+        "--ablation", action="store_true", help="one part of the engine off at a time"
+    )
+    parser.add_argument(
+        "--modes", nargs="*", default=None, help="the ablation modes to run (default: all)"
+    )
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument(
+        "--cprofile-mode", default=None, help="profile under this ablation mode (default: ours)"
+    )
     parser.add_argument("--sort", default="cumulative", help="pstats order (e.g. tottime)")
     parser.add_argument("--lines", type=int, default=40, help="functions to print")
     parser.add_argument(
@@ -48,7 +61,7 @@ def main() -> None:
         "--callees", nargs="*", default=[], help="also print what these functions call"
     )
     args = parser.parse_args()
-    requests = args.requests or (20 if args.query == documents.ITEMS else 2)
+    requests = args.requests or (2 if args.query == documents.TRANSPORTS else 20)
     os.environ.update(
         environment(os.environ.get("GRAPHQL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     )
@@ -60,15 +73,21 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
-    from bench.graphql_vs_rest.seed import Size, seed
+    from bench.graphql_vs_rest import ablation
+    from bench.graphql_vs_rest.seed import Size, arrivals_item_id, seed
     from modules.auth.api import access_token_for
     from schema.engine import ordinary_execution
 
     call_command("migrate", verbosity=0, interactive=False)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token_for(seed(Size()))}")
-    body = {"query": documents.GRAPHQL_QUERIES[args.query]}
+    variables = (
+        {documents.ARRIVALS_ITEM: arrivals_item_id()} if args.query == documents.ARRIVALS else {}
+    )
+    body = {"query": documents.GRAPHQL_QUERIES[args.query], "variables": variables}
 
     def strawberry() -> bytes:
         response = client.post("/graphql/", body, content_type="application/json")
@@ -82,37 +101,77 @@ def main() -> None:
             return strawberry()
 
     def rest(kind: str) -> Callable[[], bytes]:
-        return lambda: client.get(f"/bench/{kind}/{args.query}").content
+        return lambda: client.get(f"/bench/{kind}/{args.query}", variables).content
 
-    assert strawberry() == ordinary(), "the shortcuts changed the answer"
-    variants = {
-        "hand-written view": rest("hand"),
-        "DRF serializers": rest("drf"),
-        "Strawberry, no shortcuts": ordinary,
-        "Strawberry (ours)": strawberry,
+    def sql_per_request(call: Callable[[], bytes]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        return len(queries.captured_queries)
+
+    reference = strawberry()
+    assert reference == ordinary(), "the shortcuts changed the answer"
+    # name -> (call, the switch it runs under: None for the REST views)
+    Switch = Callable[[], AbstractContextManager[None]]
+    variants: dict[str, tuple[Callable[[], bytes], Switch | None]] = {
+        "hand-written view": (rest("hand"), None)
     }
-    for call in variants.values():
-        call()
-    best = dict.fromkeys(variants, float("inf"))
+    if args.ablation:
+        for name in args.modes or list(ablation.MODES):
+            variants[name] = (strawberry, lambda name=name: ablation.mode(name))
+    else:
+        variants["DRF serializers"] = (rest("drf"), None)
+        variants["Strawberry, no shortcuts"] = (ordinary, None)
+        variants["Strawberry (ours)"] = (strawberry, lambda: ablation.mode(ablation.OURS))
+    queries = {}
+    for name, (call, switch) in variants.items():
+        with switch() if switch is not None else nullcontext():
+            call()
+            queries[name] = sql_per_request(call)
+            if switch is not None:
+                assert call() == reference, f"{name} changed the answer"
+    costs: dict[str, list[float]] = {name: [] for name in variants}
     if args.no_gc:
         gc.disable()
     for _ in range(args.rounds):
-        for name, call in variants.items():
-            if args.no_gc:
-                gc.collect()
-            started = time.process_time()
-            for _ in range(requests):
-                call()
-            best[name] = min(best[name], (time.process_time() - started) * 1000 / requests)
+        for name, (call, switch) in variants.items():
+            with switch() if switch is not None else nullcontext():
+                if switch is not None:
+                    call()  # kept stores and plans made again (dropped as the switch changed)
+                if args.no_gc:
+                    gc.collect()
+                started = time.process_time()
+                for _ in range(requests):
+                    call()
+                costs[name].append((time.process_time() - started) * 1000 / requests)
     gc.enable()
-    hand = best["hand-written view"]
-    print(f"{args.query}: CPU ms per request, in process (best of {args.rounds} x {requests})")
-    for name, cost in best.items():
-        print(f"  {name:<26} {cost:8.2f} ms   {hand / cost:5.2f}x the hand-written view's rate")
+    medians = {name: statistics.median(rounds) for name, rounds in costs.items()}
+    hand = medians["hand-written view"]
+    print(
+        f"{args.query}: CPU ms per request, in process (median and best of {args.rounds} "
+        f"interleaved rounds x {requests} requests; gc {'off' if args.no_gc else 'on'})"
+    )
+    ours = medians.get(ablation.OURS)
+    header = f"  {'variant':<30} {'median':>8} {'best':>8} {'SQL':>4} {'vs hand':>8}"
+    print(header + (f" {'- ours':>8}" if args.ablation and ours is not None else ""))
+    for name, median in medians.items():
+        line = (
+            f"  {name:<30} {median:8.2f} {min(costs[name]):8.2f} {queries[name]:>4} "
+            f"{hand / median:7.2f}x"
+        )
+        if args.ablation and ours is not None and name != "hand-written view":
+            line += f" {median - ours:+8.2f}"
+        print(line)
+    if args.ablation:
+        print(
+            "  (- ours: the median's difference to everything on, in ms per request: what the "
+            "part saves)"
+        )
 
     if args.cprofile:
         profiler = cProfile.Profile()
-        profiler.runcall(lambda: [strawberry() for _ in range(requests)])
+        with ablation.mode(args.cprofile_mode or ablation.OURS):
+            strawberry()
+            profiler.runcall(lambda: [strawberry() for _ in range(requests)])
         stats = pstats.Stats(profiler).sort_stats(args.sort)
         stats.print_stats(args.lines)
         for function in args.callers:

@@ -24,6 +24,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from bench.graphql_vs_rest import documents
 
@@ -54,7 +56,11 @@ VARIANTS = (
 QUERY_LABELS = {
     documents.ITEMS: "(a) shippingItems(first: 100) + batches + currentCenter",
     documents.TRANSPORTS: "(b) transports(50) > batches(20) > items(50) + centers, driver",
+    documents.ARRIVALS: "(c) transports(filter, order, 20) + totalCounts > batches(5); node(id:)",
 }
+
+# Each read's variables (GraphQL), or query parameters (REST): {query: {name: value}}.
+Variables = dict[str, dict[str, Any]]
 
 
 def environment(database_url: str) -> dict[str, str]:
@@ -165,22 +171,29 @@ def uvicorn(python: Path, app: str, env: dict[str, str]) -> Iterator[tuple[str, 
             process.wait()
 
 
-def target(variant: Variant, query: str, bases: dict[str, str]) -> tuple[str, str]:
+def target(
+    variant: Variant, query: str, bases: dict[str, str], variables: Variables
+) -> tuple[str, str]:
     """(url, body) for `variant` serving `query`."""
     base = bases[variant.server]
+    values = variables.get(query, {})
     if variant.graphql_path:
-        return f"{base}{variant.graphql_path}", json.dumps(
-            {"query": documents.GRAPHQL_QUERIES[query]}
-        )
-    return f"{base}/bench/{variant.key}/{query}", ""
+        request = {"query": documents.GRAPHQL_QUERIES[query]}
+        if values:
+            request["variables"] = values
+        return f"{base}{variant.graphql_path}", json.dumps(request)
+    parameters = f"?{urlencode(values)}" if values else ""
+    return f"{base}/bench/{variant.key}/{query}{parameters}", ""
 
 
-def check_same_json(bases: dict[str, str], authorization: str, queries: list[str]) -> None:
+def check_same_json(
+    bases: dict[str, str], authorization: str, queries: list[str], variables: Variables
+) -> None:
     """Every variant must serve the same data before anything is timed."""
     for query in queries:
         answers = {}
         for variant in VARIANTS:
-            url, body = target(variant, query, bases)
+            url, body = target(variant, query, bases, variables)
             status, _, content = get(url, authorization=authorization, body=body)
             payload = json.loads(content)
             if status != 200 or payload.get("errors"):
@@ -285,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     queries = args.query or list(documents.GRAPHQL_QUERIES)
     env = environment(args.database_url)
     print("Seeding (10,000 items, 1,000 batches, 100 transports) ...", flush=True)
-    token = (
+    item_id, token = (
         subprocess.run(
             [str(PROJECT_PYTHON), "-m", "bench.graphql_vs_rest.prepare"],
             cwd=ROOT,
@@ -295,9 +308,10 @@ def main(argv: list[str] | None = None) -> None:
             text=True,
         )
         .stdout.strip()
-        .splitlines()[-1]
+        .splitlines()[-2:]
     )
     authorization = f"Bearer {token}"
+    variables: Variables = {documents.ARRIVALS: {documents.ARRIVALS_ITEM: item_id}}
     graphene_python = ensure_graphene_venv()
     graphene_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.graphql_vs_rest.graphene_app.settings"}
 
@@ -313,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         bases = {"project": project_base, "graphene": graphene_base}
         pids = {"project": project_pid, "graphene": graphene_pid}
         print("Checking that every variant serves the same JSON ...", flush=True)
-        check_same_json(bases, authorization, queries)
+        check_same_json(bases, authorization, queries, variables)
         variants = [
             v for v in VARIANTS if not args.variant or v.key in args.variant or v.key == "hand"
         ]
@@ -325,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             for query in queries:
                 for variant in order:
-                    url, body = target(variant, query, bases)
+                    url, body = target(variant, query, bases, variables)
                     spec = {
                         "url": url,
                         "method": "POST" if body else "GET",

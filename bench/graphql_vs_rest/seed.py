@@ -8,6 +8,7 @@ MOVING nowhere; a few are DAMAGED. Seeding again is skipped while the counts sti
 from __future__ import annotations
 
 import datetime as dt
+from base64 import b64encode
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -28,6 +29,9 @@ STAFF_USERNAME = "bench-staff"
 CENTER_COUNT = 8
 DRIVER_COUNT = 20
 BULK = 2000
+# The item read (c) looks up by `node(id:)`: COMPLETED, on an arrived transport (item n is in
+# batch n // 10, on transport n // 100; transports 2, 5, 8, ... arrived).
+ARRIVALS_ITEM_TRACKING_NUMBER = f"20260101-{2024:010d}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ def is_seeded(size: Size) -> bool:
         and Transport.objects.count() == size.transports
         and BatchMembership.objects.count() == size.items
     )
+
+
+def arrivals_item_id() -> str:
+    """The Relay global id of read (c)'s item: base64 of `ShippingItem:<uuid>`, as the schema's
+    node ids are (the uuid is random, but stays while the seeded rows do)."""
+    item = ShippingItem.objects.only("uuid").get(tracking_number=ARRIVALS_ITEM_TRACKING_NUMBER)
+    return b64encode(f"ShippingItem:{item.uuid}".encode()).decode()
 
 
 def clear() -> None:

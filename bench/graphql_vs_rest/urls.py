@@ -12,5 +12,7 @@ urlpatterns = [
     path("bench/hand/transports", views.transports),
     path("bench/drf/items", rest.ShippingItemList.as_view()),
     path("bench/drf/transports", rest.TransportList.as_view()),
+    path("bench/hand/arrivals", views.arrivals),
+    path("bench/drf/arrivals", rest.ArrivalList.as_view()),
     path("bench/graphql-ordinary/", csrf_exempt(views.OrdinaryGraphQLView.as_view())),
 ]

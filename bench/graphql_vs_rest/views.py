@@ -7,16 +7,19 @@ drivers through the other modules' `api.py` in one lookup each.
 
 from __future__ import annotations
 
+import binascii
+import uuid
+from base64 import b64decode, b64encode
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Count, F, Prefetch
 from django.http import HttpRequest, JsonResponse
 
 from bench.graphql_vs_rest import documents
 from modules.auth.api import AuthenticationFailed, Principal, authenticate
 from modules.distribution.api import CenterSummary, centers_by_code
 from modules.shipping import selectors
-from modules.shipping.models import ShippingBatch, ShippingItem
+from modules.shipping.models import ShippingBatch, ShippingItem, Transport, TransportStatus
 from modules.user.api import users_by_uuid
 from schema.engine import ordinary_execution
 from schema.transports.http import GraphQLHTTPView
@@ -139,6 +142,107 @@ def transports(request: HttpRequest) -> JsonResponse:
             }
         )
     return JsonResponse({"data": {"transports": connection(nodes)}})
+
+
+def arrivals_page() -> tuple[list[Transport], int]:
+    """Read (c)'s transports: arrived, latest arrival first (then newest key, as the schema's
+    ordering ends), each with its batch count and its newest batches; and how many arrived."""
+    batches = ShippingBatch.objects.only("id", "alias", "completed_at", "transport_id").order_by(
+        "-id"
+    )
+    arrived = selectors.transports_visible(is_staff=True, driver_uuid=None).filter(
+        status=TransportStatus.ARRIVED
+    )
+    page = list(
+        arrived.only("id", "status", "destination_center_code", "arrived_at")
+        .annotate(batch_total=Count("batches"))
+        .order_by(F("arrived_at").desc(nulls_last=True), "-id")
+        .prefetch_related(
+            Prefetch(
+                "batches", queryset=batches[: documents.BATCHES_PER_ARRIVAL], to_attr="batch_page"
+            )
+        )[: documents.ARRIVALS_PAGE]
+    )
+    return page, arrived.count()
+
+
+def item_uuid_of(global_id: str) -> uuid.UUID | None:
+    """The uuid a `ShippingItem:<uuid>` global id names, or None (any other id names no item)."""
+    try:
+        type_name, _, key = b64decode(global_id.encode(), validate=True).decode().partition(":")
+        return uuid.UUID(key) if type_name == "ShippingItem" else None
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def node_item(global_id: str) -> ShippingItem | None:
+    item_uuid = item_uuid_of(global_id)
+    if item_uuid is None:
+        return None
+    batches = ShippingBatch.objects.only("id", "alias").order_by("-id")
+    return (
+        selectors.items_visible(is_staff=True, driver_uuid=None)
+        .only("id", "uuid", "tracking_number", "status", "created_at", "completed_at")
+        .prefetch_related(Prefetch("batches", queryset=batches))
+        .filter(uuid=item_uuid)
+        .first()
+    )
+
+
+def datetime_json(value: Any) -> str | None:
+    """A date-time as GraphQL's DateTime gives it (isoformat, offset +00:00)."""
+    return value.isoformat() if value is not None else None
+
+
+def global_id(type_name: str, key: Any) -> str:
+    return b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def counted_connection(nodes: list[Any], total: int) -> dict[str, Any]:
+    return {"totalCount": total, **connection(nodes)}
+
+
+def node_item_json(item: ShippingItem | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    batches = list(item.batches.all())
+    return {
+        "id": global_id("ShippingItem", item.uuid),
+        "trackingNumber": item.tracking_number,
+        "status": item.status,
+        "createdAt": datetime_json(item.created_at),
+        "completedAt": datetime_json(item.completed_at),
+        "batches": counted_connection(
+            [{"alias": batch.alias} for batch in batches[: documents.NODE_BATCHES_PAGE]],
+            len(batches),
+        ),
+    }
+
+
+def arrivals(request: HttpRequest) -> JsonResponse:
+    if staff_principal(request) is None:
+        return forbidden()
+    transports, total = arrivals_page()
+    item = node_item(request.GET.get(documents.ARRIVALS_ITEM, ""))
+    centers = centers_by_code({t.destination_center_code for t in transports})
+    nodes = [
+        {
+            "status": transport.status,
+            "arrivedAt": datetime_json(transport.arrived_at),
+            "destinationCenter": center_json(centers.get(transport.destination_center_code)),
+            "batches": counted_connection(
+                [
+                    {"alias": batch.alias, "completedAt": datetime_json(batch.completed_at)}
+                    for batch in transport.batch_page
+                ],
+                transport.batch_total,
+            ),
+        }
+        for transport in transports
+    ]
+    return JsonResponse(
+        {"data": {"transports": counted_connection(nodes, total), "node": node_item_json(item)}}
+    )
 
 
 class OrdinaryGraphQLView(GraphQLHTTPView):

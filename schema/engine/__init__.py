@@ -50,9 +50,7 @@ def install(schema: strawberry.Schema) -> None:
     schema.execution_context_class = type(
         f"Engine{base.__name__}", (PlannedExecution, ColumnExecution, base), {}
     )
-    extensions = [
-        NestedPageOptimizer if _is_stock_optimizer(e) else e for e in schema.extensions
-    ]
+    extensions = [NestedPageOptimizer if _is_stock_optimizer(e) else e for e in schema.extensions]
     if NestedPageOptimizer not in extensions:
         extensions.append(NestedPageOptimizer)
     schema.extensions = tuple(extensions)

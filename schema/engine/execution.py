@@ -241,8 +241,9 @@ class PrefetchedConnection:
     """A plain nested connection field, and how to page its prefetched rows."""
 
     definition: StrawberryDjangoField
-    connection_type: type
-    edge_type: type | None  # set for cursor connections: their pages are built here
+    # Typed Any: the schema's own classes, whose class methods and attributes are read as such.
+    connection_type: Any  # a relay Connection class (a DjangoCursorConnection with edge_type)
+    edge_type: Any  # the Edge class of cursor connections, whose pages are built here; or None
     max_results: int | None
     relation: str  # the model attribute (`batches`)
     page_attribute: str  # where schema/nested_pages.py keeps the rows
@@ -302,6 +303,7 @@ class PrefetchedConnection:
             return connection(edges=[], total_count_qs=rows, page_info=page_info_without_cursors())
         results, has_previous_page, has_next_page = self.window(rows, **arguments)
         ordering = get_queryset_config(rows).ordering_descriptors
+        assert ordering is not None  # set by the cursor pagination the rows were fetched with
         edges = [
             self.edge_type.resolve_edge(
                 connection.resolve_node(row, info=info),

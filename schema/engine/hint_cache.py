@@ -28,14 +28,12 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import astuple, dataclass
 from operator import itemgetter
-from typing import Any
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.db.models.manager import BaseManager
 from graphql import (
     GraphQLResolveInfo,
-    OperationDefinitionNode,
     VariableNode,
     Visitor,
     get_named_type,
@@ -54,6 +52,11 @@ from strawberry_django.optimizer import (
 from strawberry_django.optimizer import optimize as optimize_every_time
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.utils.inspect import get_possible_concrete_types, is_inheritance_qs
+
+from schema.engine.identity import IdentityMap
+
+if TYPE_CHECKING:
+    from strawberry_django.utils.typing import PrefetchType
 
 # GraphQLSchema.extensions key: whether every hint of the schema is static (`hints_are_static`).
 STATIC_HINTS = "majestic.static_hints"
@@ -209,7 +212,7 @@ def _keepable(
 ) -> OptimizerStore | None:
     """`store` with PageBuilder's pages deferred, or None when another Prefetch is in it."""
     deferred = {id(page): DeferredPage.of(builder, info) for builder, info, page in pages}
-    prefetches = []
+    prefetches: list[PrefetchType] = []
     for hint in store.prefetch_related:
         if isinstance(hint, Prefetch):
             if id(hint) not in deferred:
@@ -235,9 +238,7 @@ def _path_key(path: Path | None) -> tuple[tuple[Any, str | None], ...]:
     return tuple(keys)
 
 
-_directive_variables_of: WeakKeyDictionary[OperationDefinitionNode, tuple[str, ...]] = (
-    WeakKeyDictionary()
-)
+_directive_variables_of: IdentityMap[tuple[str, ...]] = IdentityMap()
 
 
 def _directive_variables(raw: GraphQLResolveInfo) -> tuple[str, ...]:
@@ -250,7 +251,8 @@ def _directive_variables(raw: GraphQLResolveInfo) -> tuple[str, ...]:
         collector = _DirectiveVariables()
         for node in (operation, *raw.fragments.values()):
             visit(node, collector)
-        names = _directive_variables_of[operation] = tuple(sorted(collector.names))
+        names = tuple(sorted(collector.names))
+        _directive_variables_of[operation] = names
     return names
 
 

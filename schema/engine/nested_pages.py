@@ -90,13 +90,14 @@ class NestedPage:
         if self.for_parent:
             return self.source
         manager = getattr(parent, relation)
-        queryset = manager._apply_rel_filters(self.source)  # as Django's prefetch_one_level does
+        # As Django's prefetch_one_level does.
+        queryset: QuerySet = manager._apply_rel_filters(self.source)
         if self.whole and not self.rows:
             # strawberry-django would count an empty page's rows in SQL (a windowed one it knows
             # to be empty): there are none to count.
             queryset = queryset.none()
         queryset._result_cache = self.rows
-        queryset._prefetch_done = True
+        queryset._prefetch_done = True  # type: ignore[attr-defined]  # Django's private prefetch state
         return queryset
 
 
@@ -123,7 +124,7 @@ class UnwindowedPage(Prefetch):
         self.limit = limit
 
     @property
-    def queryset(self) -> QuerySet:  # type: ignore[override]
+    def queryset(self) -> QuerySet:
         if _optimizing.get():
             return self.page_queryset
         if self._with_window is None:
@@ -146,6 +147,9 @@ class PagePrefetch(Prefetch):
     attribute, so Django's own prefetch, which runs after, finds it done and skips it.
     `unwindowed`: the page has no window yet (see fetch_pages)."""
 
+    queryset: QuerySet  # given, never None
+    to_attr: str
+
     def __init__(
         self, lookup: str, queryset: QuerySet, *, unwindowed: UnwindowedPage | None = None
     ) -> None:
@@ -160,10 +164,10 @@ class RowsWithPages(ModelIterable):
     def __iter__(self) -> Iterator[Any]:
         rows = list(super().__iter__())
         queryset = self.queryset
-        prefetch_all(rows, queryset._prefetch_related_lookups)
+        prefetch_all(rows, queryset._prefetch_related_lookups)  # type: ignore[attr-defined]  # Django's private prefetch state
         # Done: Django's own pass would skip the pages, but only after walking every row's
         # related manager once more.
-        queryset._prefetch_done = True
+        queryset._prefetch_done = True  # type: ignore[attr-defined]  # Django's private prefetch state
         return iter(rows)
 
 
@@ -204,7 +208,7 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
         if rows_by_parent is None:
             queryset = unwindowed.windowed(queryset)
     whole = rows_by_parent is not None
-    if not whole:
+    if rows_by_parent is None:
         related, row_key, parent_key = _page_query(manager, parents, queryset)
         rows_by_parent = _by_parent(related, row_key)  # the rows' own nested pages come too
     for parent in parents:
@@ -286,9 +290,8 @@ def _whole_pages(
         for number, row in enumerate(page, 1):  # what the window's annotations would say
             row.__dict__[ROW_NUMBER] = number
             row.__dict__[TOTAL_COUNT] = total
-    prefetch_all(
-        [row for page in grouped.values() for row in page], related._prefetch_related_lookups
-    )
+    lookups = related._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's private prefetch state
+    prefetch_all([row for page in grouped.values() for row in page], lookups)
     return grouped
 
 
@@ -339,10 +342,12 @@ class PageBuilder:
         shortcuts_on: Callable[[], bool],
     ) -> None:
         field = model._meta.get_field(relation)
+        related_model = field.related_model
+        remote = field.remote_field  # the field of the page's rows that points back at `model`
+        assert related_model is not None and remote is not None  # `relation` is a relation
         self.definition = definition
         self.relation = relation
-        self.related_model = field.related_model
-        remote = field.remote_field  # the field of the page's rows that points back at `model`
+        self.related_model = related_model
         self.related_field_id = getattr(remote, "attname", None) or remote.name
         self.max_results = max_results
         self.shortcuts_on = shortcuts_on
@@ -406,7 +411,7 @@ def default_page_limit() -> int | None:
 
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
     """`queryset` with its nested-page lookups (at any depth) fetched by RowsWithPages."""
-    lookups = queryset._prefetch_related_lookups
+    lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's private prefetch state
     if not lookups or queryset._iterable_class not in (ModelIterable, RowsWithPages):
         return queryset
     rewritten = tuple(_rewritten(queryset.model, lookup, page_relations) for lookup in lookups)
@@ -428,8 +433,8 @@ def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, s
     if LOOKUP_SEP in relation or lookup.to_attr is not None:
         return lookup
     if isinstance(lookup, UnwindowedPage):
-        inner = with_nested_pages(lookup.page_queryset, page_relations)
-        return PagePrefetch(relation, queryset=inner, unwindowed=lookup)
+        rows = with_nested_pages(lookup.page_queryset, page_relations)
+        return PagePrefetch(relation, queryset=rows, unwindowed=lookup)
     inner = lookup.queryset
     if inner is None:
         return lookup

@@ -26,7 +26,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLField,
@@ -35,11 +34,11 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    OperationDefinitionNode,
     Undefined,
     is_leaf_type,
 )
 from graphql.execution.values import get_argument_values
+from strawberry import relay
 from strawberry.relay.types import Connection, Edge
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -47,7 +46,13 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoField
-from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
+from strawberry_django.pagination import get_cached_total_count, get_total_count
+from strawberry_django.relay.cursor_connection import (
+    DjangoCursorConnection,
+    OrderedCollectionCursor,
+)
+from strawberry_django.relay.utils import resolve_model_id
+from strawberry_django.utils.typing import get_django_definition
 
 from schema.engine.execution import (
     COLUMN,
@@ -59,6 +64,8 @@ from schema.engine.execution import (
     column_value,
     output_coercion,
 )
+from schema.engine.identity import IdentityMap
+from schema.engine.nested_pages import TOTAL_COUNT, NestedPage
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +120,14 @@ class OperationPlans:
         self.plain = plain
         # By (type name, ids of the field nodes): the nodes belong to the operation, which
         # outlives this entry, so no id is reused while it is here. None: no plan.
-        self.plans: dict[tuple[str, tuple[int, ...]], Any] = {}
+        self.plans: dict[
+            tuple[str, tuple[int, ...]], Callable[[Any, PlanRun], dict[str, Any]] | None
+        ] = {}
 
 
 # Plans live exactly as long as their operation's parsed document (the parser cache keeps the
 # documents of repeated requests); nothing here keeps a document, or its text, alive.
-_operations: WeakKeyDictionary[OperationDefinitionNode, OperationPlans] = WeakKeyDictionary()
+_operations: IdentityMap[OperationPlans] = IdentityMap()
 
 
 def plan_for(
@@ -131,7 +140,8 @@ def plan_for(
         plain = not _has_directives(operation) and not any(
             _has_directives(fragment.definition) for fragment in executor.fragments.values()
         )
-        known = _operations[operation] = OperationPlans(plain)
+        known = OperationPlans(plain)
+        _operations[operation] = known
     if not known.plain:
         return None
     key = (object_type.name, tuple(id(details.node) for details in field_details_list))
@@ -232,6 +242,10 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     extensions = field.extensions or {}
     if (column := extensions.get(COLUMN)) is not None:
         return _column_reader(column)
+    if (node_id := _node_id_reader(parent_type, field)) is not None:
+        return node_id
+    if (total_count := _total_count_reader(field)) is not None:
+        return total_count
     if (connection := extensions.get(PREFETCHED_CONNECTION)) is not None:
         return _compile_prefetched_connection(executor, field, details_list, connection)
     resolve = _value_reader(field)
@@ -241,6 +255,97 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     if complete is None:
         return None
     return lambda source, run: complete(resolve(source), run)
+
+
+def _resolver_of(owner: type, python_name: str) -> Any:
+    fields = owner.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    return _function_of(next(f for f in fields if f.python_name == python_name))
+
+
+def _function_of(definition: StrawberryField) -> Any:
+    """The resolver's plain function: each type's copy of a classmethod resolver is bound anew."""
+    wrapped = definition.base_resolver.wrapped_func if definition.base_resolver else None
+    return getattr(wrapped, "__func__", wrapped)
+
+
+# The library resolvers two steps below stand in for, recognised by identity.
+NODE_ID_RESOLVER = _resolver_of(relay.Node, "_id")
+TOTAL_COUNT_RESOLVER = _resolver_of(DjangoCursorConnection, "total_count")
+
+
+def _node_id_reader(parent_type: GraphQLObjectType, field: GraphQLField) -> Step | None:
+    """A Django node's `id` (relay.Node._id with strawberry-django's resolve_model_id), encoded
+    from the row's loaded key column, as that resolver and the GlobalID scalar do."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or _function_of(definition) is not NODE_ID_RESOLVER
+        or definition.extensions
+    ):
+        return None
+    type_definition = (parent_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(type_definition, "origin", None)
+    django_definition = get_django_definition(origin) if isinstance(origin, type) else None
+    if (
+        django_definition is None
+        or getattr(origin.resolve_id, "__func__", None) is not resolve_model_id
+        or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__
+    ):
+        return None
+    key = origin.resolve_id_attr()
+    if key == "pk":
+        key = django_definition.model._meta.pk.attname
+    type_name = parent_type.name
+
+    def read_node_id(source: Any, run: PlanRun) -> str:
+        try:
+            value = source.__dict__[key]
+        except (AttributeError, KeyError):
+            raise Fallback from None  # not loaded: the ordinary path reads it
+        if value is None:
+            raise Fallback
+        return to_base64(type_name, str(value))
+
+    setattr(read_node_id, READS_ROW_ONLY, True)
+    return read_node_id
+
+
+def _total_count_reader(field: GraphQLField) -> Step | None:
+    """A root connection's `totalCount` (DjangoCursorConnection.total_count): the count the
+    window annotated, else one COUNT query, as that resolver does in a sync context."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or _function_of(definition) is not TOTAL_COUNT_RESOLVER
+        or definition.extensions
+    ):
+        return None
+
+    def read_total_count(source: Any, run: PlanRun) -> int:
+        queryset = getattr(source, "total_count_qs", None)
+        if queryset is None:
+            raise Fallback
+        try:
+            total = get_cached_total_count(queryset)
+            return total if total is not None else get_total_count(queryset)
+        except Exception as error:  # the ordinary path reports it, with its path
+            raise Fallback from error
+
+    return read_total_count
+
+
+def _nested_total_count(nested: NestedPage) -> int:
+    """A nested page's `totalCount`, when its rows tell it (as get_cached_total_count reads it
+    from the window annotation); otherwise the ordinary path counts."""
+    rows = nested.rows
+    if not rows:
+        if nested.whole:
+            return 0  # every row of the list was read: there are none
+        raise Fallback
+    total = rows[0].__dict__.get(TOTAL_COUNT)
+    if total is None or nested.source.query.distinct:
+        raise Fallback
+    return int(total)
 
 
 def _column_reader(column: Column) -> Step:
@@ -257,7 +362,8 @@ def _column_reader(column: Column) -> Step:
 def _value_reader(field: GraphQLField) -> Callable[[Any], Any] | None:
     """How to get the field's value from its parent, when nothing else runs around it."""
     if (direct := (field.extensions or {}).get(DIRECT_RESOLVER)) is not None:
-        return direct.reader()
+        reader: Callable[[Any], Any] | None = direct.reader()
+        return reader
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         not isinstance(definition, StrawberryField)
@@ -327,8 +433,8 @@ def _compile_value(
     if is_leaf_type(value_type):
         return _leaf_completion(value_type)
     if isinstance(value_type, GraphQLObjectType):
-        complete_object = _compile_object(executor, value_type, details_list)
-        if complete_object is None:
+        complete_fields = _compile_object(executor, value_type, details_list)
+        if complete_fields is None:
             return None
 
         def complete_nullable_object(value: Any, run: PlanRun) -> Any:
@@ -336,7 +442,7 @@ def _compile_value(
                 return None
             if isinstance(value, Exception):
                 raise Fallback
-            return complete_object(value, run)
+            return complete_fields(value, run)
 
         return complete_nullable_object
     return None  # interfaces and unions: graphql-core resolves their runtime type
@@ -398,8 +504,9 @@ def _compile_prefetched_connection(
     edge_type = connection.edge_type
     if (
         edge_type is None
-        or connection_type.resolve_node.__func__ is not Connection.resolve_node.__func__
-        or edge_type.resolve_edge.__func__ is not Edge.resolve_edge.__func__
+        # A class method read off its class is a bound method; mypy types it as a function.
+        or connection_type.resolve_node.__func__ is not Connection.resolve_node.__func__  # type: ignore[attr-defined]
+        or edge_type.resolve_edge.__func__ is not Edge.resolve_edge.__func__  # type: ignore[attr-defined]
     ):
         return None  # a custom node or edge: only the ordinary path knows what it does
     graphql_connection = _named(field.type)
@@ -430,10 +537,10 @@ def _compile_prefetched_connection(
                         return None
                     info_layout.append((info_key, info_field))
                 layout.append((key, name, info_layout))
-            elif name == "__typename":
+            elif name in ("__typename", "totalCount"):
                 layout.append((key, name, None))
             else:
-                return None  # totalCount and the like: the ordinary path
+                return None  # any other field: the ordinary path
     except Fallback:
         return None
     wants_rows = any(name in ("edges", "pageInfo") for _, name, _ in layout)
@@ -486,6 +593,8 @@ def _compile_prefetched_connection(
                 answer[key] = {
                     info_key: page_info[info_field] for info_key, info_field in selection
                 }
+            elif name == "totalCount":
+                answer[key] = _nested_total_count(nested)
             else:
                 answer[key] = type_names["connection"]
         return answer

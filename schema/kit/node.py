@@ -1,4 +1,4 @@
-"""`node(id:)`: any entity by its Relay global id.
+"""`node(id:)`: any entity by its Relay global id, and the `id` field every node type has.
 
 Each type's get_queryset applies its own access rules, so `node` leaks nothing.
 """
@@ -11,6 +11,7 @@ import strawberry
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from strawberry import relay
 from strawberry.extensions import FieldExtension
+from strawberry_django.optimizer import OptimizerStore
 from strawberry_django.utils.typing import get_django_definition
 
 from schema.kit.input_text import refusal_of
@@ -57,6 +58,30 @@ def _names_no_node(global_id: Any, info: Any) -> bool:
     except ValidationError:
         return True
     return False
+
+
+def load_node_keys(schema: strawberry.Schema) -> int:
+    """Make every Django node type's `id` load the column its global id is made of.
+
+    strawberry-django's optimizer reads `id` as the primary key, while our ids wrap `uuid` (or a
+    tracking number): that column was deferred, and read back one row at a time. Each type's `id`
+    field gets the optimizer hint `only=[its key]`, here, for every type at once. Returns how
+    many types needed it.
+    """
+    hinted = 0
+    for concrete in schema.schema_converter.type_map.values():
+        origin = getattr(concrete.definition, "origin", None)
+        definition = get_django_definition(origin) if isinstance(origin, type) else None
+        if definition is None or not issubclass(origin, relay.Node):
+            continue
+        id_attr = origin.resolve_id_attr()
+        meta = definition.model._meta
+        if id_attr == "pk" or meta.pk is None or id_attr == meta.pk.name:
+            continue
+        id_field = next(f for f in concrete.definition.fields if f.python_name == "_id")
+        id_field.store = OptimizerStore.with_hints(only=[id_attr])  # type: ignore[attr-defined]
+        hinted += 1
+    return hinted
 
 
 @strawberry.type

@@ -371,3 +371,37 @@ def test_a_resolver_whose_value_cannot_be_inspected_steps_aside_for_the_ordinary
         with pytest.raises(Fallback):
             resolver_of(function).reader()(object())
     assert resolver_of(lambda row: "plain").reader()(object()) == "plain"
+
+
+COUNTED_PAGES = """
+query Counted($item: ID!, $after: String) {
+  transports(first: 5, order: { field: CREATED_AT }) { totalCount edges { node { id status
+    batches(first: 1, after: $after) { totalCount edges { node { id alias } } }
+    empty: batches(first: 0) { totalCount }
+  } } }
+  node(id: $item) { id ... on ShippingItem { trackingNumber batches { totalCount } } }
+}
+"""
+
+
+@pytest.mark.engine
+def test_total_counts_and_ids_are_planned_and_answer_as_the_ordinary_path(client, network):
+    """`totalCount` (root and nested, empty pages too) and Relay ids complete by the plans."""
+    from strawberry import relay
+
+    from modules.shipping.models import ShippingItem
+    from schema.engine.plans import _operations
+
+    _operations.clear()
+    staff = bearer(make_staff())
+    item = ShippingItem.objects.filter(batches__isnull=False).first()
+    variables = {"item": str(relay.GlobalID("ShippingItem", str(item.uuid))), "after": None}
+    fast = call_graphql(client, COUNTED_PAGES, variables, authorization=staff)
+    with ordinary_execution():
+        ordinary = call_graphql(client, COUNTED_PAGES, variables, authorization=staff)
+    assert "errors" not in fast, fast["errors"]
+    assert fast == ordinary
+    counts = [e["node"]["batches"]["totalCount"] for e in fast["data"]["transports"]["edges"]]
+    assert sorted(counts) == [1, 1, 2]
+    assert fast["data"]["node"]["batches"]["totalCount"] >= 1
+    assert {"TransportCursorConnection", "Transport", "ShippingItem"} <= planned_selections()

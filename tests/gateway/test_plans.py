@@ -163,3 +163,23 @@ def test_a_shared_row_answers_each_selection_of_it_with_that_selection(client, n
         assert list(node["there"]) == ["centerCode", "name", "__typename"]
         assert node["there"]["name"] == node["here"]["name"]
         assert node["there"]["__typename"] == "DistributionCenter"
+
+
+def test_plans_are_kept_by_identity_and_go_with_their_document():
+    """Keyed by identity (a hash of a graphql-core AST node walks its whole subtree), and weakly."""
+    from schema.engine.identity import IdentityMap
+
+    class Document:  # equal to every other, as AST nodes of the same text are
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = object.__hash__
+
+    kept: IdentityMap[str] = IdentityMap()
+    first, second = Document(), Document()
+    kept[first] = "plans of the first"
+    assert kept.get(first) == "plans of the first"
+    assert kept.get(second) is None  # equal, yet another document
+    del first
+    gc.collect()
+    assert len(kept) == 0

@@ -1,0 +1,181 @@
+"""Switches that turn one part of the read engine off, for `profile --ablation`.
+
+Nothing in schema/ is edited: each switch patches, from here, one attribute of the running
+process and puts it back on exit. What each one patches:
+
+- `hint-cache-off`: `schema.root.schema._schema.extensions["majestic.static_hints"]` = False.
+  schema/hint_cache.py's `optimize` then walks every selection every time (strawberry-django's
+  own `optimize`), as it does for a schema with a callable hint of its own.
+- `nested-pages-off`: `...extensions["majestic.page_relations"]` = frozenset(). NestedPageOptimizer
+  then never rewrites a page lookup into a PagePrefetch: no fetch_pages / RowsWithPages, Django's
+  prefetch runs every page (many-to-many pages still come from PageBuilder, and Django's prefetch
+  reads them with their window: UnwindowedPage.queryset).
+- `page-builder-off`: as `nested-pages-off`, and the PageBuilder hints that apply_shortcuts
+  appended to the nested connection fields' `store.prefetch_related` are taken out, so
+  strawberry-django's optimizer builds those pages itself (window and all): nothing of
+  schema/nested_pages.py runs. Its Prefetch is built for the caller, so the hint cache cannot
+  keep a selection holding one either (see the findings).
+- `plans-off`: `schema.engine.plans.plan_for` = a function returning None: PlannedExecution
+  completes every object the ordinary way (with schema/engine/execution.py's field shortcuts).
+- `columns-off`: the field-level shortcuts of schema/engine/execution.py that graphql-core's walk
+  uses: `schema.engine.execution.column_value` = a function returning Undefined
+  (ColumnExecution.execute_field resolves every column the ordinary way), and each
+  direct-resolver field's `GraphQLField.resolve` put back to the ordinary resolver that
+  apply_shortcuts wrapped (the partial's first argument). Plans keep their own column readers
+  (schema/engine/plans.py imported `column_value` by name). The
+  prefetched-connection shortcut stays: with nested pages on, it is what reads their rows (the
+  ordinary resolver would run a query per parent).
+- `plans+columns-off`: both (what the field shortcuts are worth where no plan applies).
+- `all-off`: `schema.engine.execution.ordinary_execution()`.
+
+Every switch (and the unswitched "Strawberry (ours)") starts and ends with
+`schema.engine.hint_cache.forget_kept_stores()`: a store kept in one mode may not fit another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from functools import partial
+from typing import Any
+
+from graphql import GraphQLObjectType, Undefined
+
+
+def _graphql_schema() -> Any:
+    from schema.root import schema
+
+    return schema._schema
+
+
+@contextmanager
+def _attribute(owner: Any, name: str, value: Any) -> Iterator[None]:
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
+
+
+@contextmanager
+def _schema_extension(key: str, value: Any) -> Iterator[None]:
+    extensions = _graphql_schema().extensions
+    old = extensions[key]
+    extensions[key] = value
+    try:
+        yield
+    finally:
+        extensions[key] = old
+
+
+def _fields() -> Iterator[Any]:
+    for graphql_type in _graphql_schema().type_map.values():
+        if isinstance(graphql_type, GraphQLObjectType) and not graphql_type.name.startswith("__"):
+            yield from graphql_type.fields.values()
+
+
+@contextmanager
+def hint_cache_off() -> Iterator[None]:
+    from schema.engine.hint_cache import STATIC_HINTS
+
+    with _schema_extension(STATIC_HINTS, False):
+        yield
+
+
+@contextmanager
+def nested_pages_off() -> Iterator[None]:
+    from schema.engine.nested_pages import PAGE_RELATIONS
+
+    with _schema_extension(PAGE_RELATIONS, frozenset()):
+        yield
+
+
+@contextmanager
+def page_builder_off() -> Iterator[None]:
+    from schema.engine.execution import PREFETCHED_CONNECTION
+    from schema.engine.nested_pages import PageBuilder
+
+    taken: list[tuple[list[Any], list[Any]]] = []  # (the hints list, its hints before)
+    for field in _fields():
+        connection = (field.extensions or {}).get(PREFETCHED_CONNECTION)
+        if connection is None:
+            continue
+        hints = connection.definition.store.prefetch_related
+        if any(isinstance(hint, PageBuilder) for hint in hints):
+            taken.append((hints, list(hints)))
+            hints[:] = [hint for hint in hints if not isinstance(hint, PageBuilder)]
+    try:
+        with nested_pages_off():
+            yield
+    finally:
+        for hints, before in taken:
+            hints[:] = before
+
+
+@contextmanager
+def plans_off() -> Iterator[None]:
+    import schema.engine.plans
+
+    with _attribute(schema.engine.plans, "plan_for", lambda *args, **kwargs: None):
+        yield
+
+
+@contextmanager
+def columns_off() -> Iterator[None]:
+    import schema.engine.execution
+    from schema.engine.execution import DirectResolver
+
+    unwrapped = []
+    for field in _fields():
+        resolve = field.resolve
+        if isinstance(resolve, partial) and isinstance(
+            getattr(resolve.func, "__self__", None), DirectResolver
+        ):
+            unwrapped.append((field, resolve))
+            field.resolve = resolve.args[0]  # the ordinary resolver apply_shortcuts wrapped
+    try:
+        with _attribute(schema.engine.execution, "column_value", lambda column, source: Undefined):
+            yield
+    finally:
+        for field, resolve in unwrapped:
+            field.resolve = resolve
+
+
+@contextmanager
+def plans_and_columns_off() -> Iterator[None]:
+    with plans_off(), columns_off():
+        yield
+
+
+def all_off() -> AbstractContextManager[None]:
+    from schema.engine import ordinary_execution
+
+    return ordinary_execution()
+
+
+OURS = "Strawberry (ours)"
+
+# Label -> the switch, in the order profile --ablation prints them.
+MODES: dict[str, Callable[[], AbstractContextManager[None]]] = {
+    OURS: nullcontext,
+    "hint-cache-off": hint_cache_off,
+    "nested-pages-off": nested_pages_off,
+    "page-builder-off": page_builder_off,
+    "plans-off": plans_off,
+    "columns-off": columns_off,
+    "plans+columns-off": plans_and_columns_off,
+    "all-off (ordinary_execution)": all_off,
+}
+
+
+@contextmanager
+def mode(name: str) -> Iterator[None]:
+    """Run the block with `name`'s switch on, the hint cache's kept stores dropped around it."""
+    from schema.engine.hint_cache import forget_kept_stores
+
+    with ExitStack() as stack:
+        forget_kept_stores()
+        stack.callback(forget_kept_stores)
+        stack.enter_context(MODES[name]())
+        yield
