@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -201,4 +200,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

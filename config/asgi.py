@@ -23,7 +23,7 @@ if settings.EVENTS_RELAY_IN_PROCESS:
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": URLRouter(websocket_urlpatterns),  # type: ignore[arg-type]  # see config/websockets.py
     }
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
 
-class UvicornWorker(BaseUvicornWorker):
+class UvicornWorker(BaseUvicornWorker):  # type: ignore[misc]  # uvicorn-worker ships no types
     CONFIG_KWARGS: dict[str, Any] = {
         **BaseUvicornWorker.CONFIG_KWARGS,
         "proxy_headers": False,

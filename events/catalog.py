@@ -134,16 +134,15 @@ def data_schema(event_class: type[Event]) -> dict[str, Any]:
 
 @functools.cache
 def _validator(event_class: type[Event]) -> Draft202012Validator:
-    schema = data_schema(event_class)
+    schema = data_schema(event_class)  # type: ignore[arg-type]  # mypy: a dataclass's class is not Hashable
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
 def validate_data(event_class: type[Event], data: Any) -> None:
     """Raise InvalidEventData naming the first field that does not match the declared schema."""
-    error = next(
-        iter(sorted(_validator(event_class).iter_errors(data), key=lambda e: list(e.path))), None
-    )
+    validator = _validator(event_class)  # type: ignore[arg-type]  # mypy: a dataclass's class is not Hashable
+    error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
     if error is None:
         return
     location = "data" + "".join(
@@ -228,7 +227,7 @@ def for_live_subscribers(envelope: dict[str, Any]) -> dict[str, Any]:
     keys = sensitive_keys(event_class) if event_class is not None else []
     detail = envelope.get("detail")
     data = detail.get("data") if isinstance(detail, dict) else None
-    if not keys or not isinstance(data, dict):
+    if not keys or not isinstance(detail, dict) or not isinstance(data, dict):
         return envelope
     redacted = {
         **detail,
@@ -278,7 +277,7 @@ def catalog_document(event_classes: Mapping[str, type[Event]] | None = None) -> 
                 "description": inspect.cleandoc(event_class.__doc__ or "").split("\n\n")[0]
                 if event_class.__doc__ and not event_class.__doc__.startswith(f"{name}(")
                 else "",
-                "dataSchema": {"$schema": JSON_SCHEMA_DIALECT, **data_schema(event_class)},
+                "dataSchema": {"$schema": JSON_SCHEMA_DIALECT, **data_schema(event_class)},  # type: ignore[arg-type]  # mypy: a dataclass's class is not Hashable
             }
         )
     return {
@@ -301,4 +300,5 @@ def catalog_json(event_classes: Mapping[str, type[Event]] | None = None) -> str:
 
 
 def committed_catalog() -> dict[str, Any]:
-    return json.loads(CATALOG_PATH.read_text())
+    catalog: dict[str, Any] = json.loads(CATALOG_PATH.read_text())
+    return catalog

@@ -50,7 +50,8 @@ class Event:
 
     def data(self) -> dict[str, Any]:
         """The event's `data`: its fields with camelCase keys, like the rest of the contract."""
-        return json_data(self)
+        data: dict[str, Any] = json_data(self)
+        return data
 
 
 def camel_case(field_name: str) -> str:

@@ -28,12 +28,15 @@ import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from events.catalog import for_live_subscribers
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 logger = logging.getLogger("majestic.live")
 
@@ -123,7 +126,8 @@ async def _group_send(layer: Any, message: dict[str, Any]) -> None:
     await layer.group_send(GROUP, message)
 
 
-_background: set[asyncio.Future[Any]] = set()
+# Tasks on the running loop, and futures of coroutines handed to another loop's thread.
+_background: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
 
 
 def _run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -140,8 +144,8 @@ def _run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None
     future = asyncio.run_coroutine_threadsafe(coroutine, loop)
     if running is not None:
         # Called from async code on another loop: it must not block, so report failures later.
-        _background.add(future)  # type: ignore[arg-type]
-        future.add_done_callback(_forget_and_log)  # type: ignore[arg-type]
+        _background.add(future)
+        future.add_done_callback(_forget_and_log)
         return
     try:
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
@@ -150,7 +154,7 @@ def _run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None
         logger.exception("Could not publish a live message to the channel layer")
 
 
-def _forget_and_log(future: asyncio.Future[Any]) -> None:
+def _forget_and_log(future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
     _background.discard(future)
     if not future.cancelled() and future.exception() is not None:
         logger.error("Could not publish a live message", exc_info=future.exception())
@@ -312,7 +316,7 @@ class EventHub:
         layer = get_channel_layer()
         if layer is None:
             raise RuntimeError("Live subscriptions need CHANNEL_LAYERS to be configured.")
-        channel = await layer.new_channel(prefix="majestic.hub.")
+        channel = await layer.new_channel(prefix="majestic.hub.")  # type: ignore[call-arg]  # the in-memory and Redis layers take one
         await layer.group_add(GROUP, channel)
         self._layer, self._channel = layer, channel
         self._tasks = [

@@ -94,7 +94,8 @@ def handler_for(function: Function) -> Handler:
     handler = getattr(importlib.import_module(dotted), attribute)
     if not callable(handler):
         raise TypeError(f"{function.logical_id}: {function.handler} is not callable")
-    return handler
+    checked: Handler = handler
+    return checked
 
 
 def invoke(function: Function, event: dict[str, Any]) -> Any:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -36,6 +37,9 @@ from events.delivery import Bus, Delivery, DeliveryResult
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
 from events.models import OutboxEvent
 from request_state import correlation_id
+
+if TYPE_CHECKING:
+    from events.local_bus import LocalSchedules
 
 logger = logging.getLogger("majestic.events.relay")
 
@@ -226,7 +230,10 @@ def drain(*, bus: Bus | None = None) -> RelayReport:
 
 
 def next_due_at() -> datetime | None:
-    return OutboxEvent.objects.filter(status=PENDING).aggregate(at=Min("next_attempt_at"))["at"]
+    due: datetime | None = OutboxEvent.objects.filter(status=PENDING).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    return due
 
 
 # --- the in-process relay (embedded default) ---------------------------------------------------
@@ -242,7 +249,7 @@ class InProcessRelay:
         self._requested = 0  # nudges asked for ...
         self._served = 0  # ... and how many of them a finished drain has covered
         self._thread: threading.Thread | None = None
-        self._schedules = None
+        self._schedules: LocalSchedules | None = None
 
     @property
     def running(self) -> bool:
@@ -309,8 +316,9 @@ class InProcessRelay:
         due = next_due_at()
         if due is not None:
             candidates.append(due)
-        if self._schedules is not None and self._schedules.next_due() is not None:
-            candidates.append(self._schedules.next_due())
+        scheduled = self._schedules.next_due() if self._schedules is not None else None
+        if scheduled is not None:
+            candidates.append(scheduled)
         return max(0.05, (min(candidates) - now).total_seconds())
 
 

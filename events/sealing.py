@@ -88,4 +88,5 @@ def _kms_open(sealed: str) -> str:
         response = _kms_client().decrypt(**arguments)
     except (ValueError, BotoCoreError, ClientError) as exc:
         raise SealBroken("The sealed value does not open with KMS.") from exc
-    return response["Plaintext"].decode()
+    plain: str = response["Plaintext"].decode()
+    return plain

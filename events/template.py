@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -52,8 +52,8 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
+    else:  # the one other kind of node
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     return {name: value}
 
 
@@ -226,7 +226,7 @@ def _sam_event_rule(name: str, event: Any, function: Function, resolver: _Resolv
         return None
     kind = event.get("Type")
     properties = resolver.resolve(event.get("Properties") or {})
-    common = {
+    common: dict[str, Any] = {
         "name": name,
         "function": function,
         "retry_policy": properties.get("RetryPolicy") or {},
@@ -263,7 +263,7 @@ def _events_rule(
         ):
             function = functions[arn["Fn::GetAtt"][0]]
             name = f"{logical_id}.{target.get('Id', function.logical_id)}"
-            common = {
+            common: dict[str, Any] = {
                 "name": name,
                 "function": function,
                 "retry_policy": target.get("RetryPolicy") or {},

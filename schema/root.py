@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import get_object_definition
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from modules.auth import graphql as auth_face
@@ -50,7 +51,7 @@ def merge_root(name: str, types: list[type]) -> type | None:
         return None
     owners: dict[str, str] = {}
     for root_type in types:
-        for field in root_type.__strawberry_definition__.fields:
+        for field in get_object_definition(root_type, strict=True).fields:
             if field.name in owners:
                 raise ImproperlyConfigured(
                     f"{name}.{field.name} is defined by both {owners[field.name]}"
@@ -73,7 +74,7 @@ class MajesticSchema(Schema):
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         return self._masked(await super().execute(*args, **kwargs))
 
-    def _masked(self, result: Any) -> Any:
+    def _masked(self, result: ExecutionResult) -> ExecutionResult:
         # MaskUnexpectedErrors masks as the operation ends; an exception escaping graphql-core's
         # execute (building the execution context, say) becomes an error after that, unmasked.
         errors = getattr(result, "errors", None)
@@ -153,8 +154,10 @@ def limit_rules(max_depth: int, max_aliases: int) -> tuple[type, ...]:
 
 
 def build_schema() -> Schema:
+    query = merge_root("Query", roots("Query"))
+    assert query is not None  # every face but node's may leave it out; node's has one
     built = MajesticSchema(
-        query=merge_root("Query", roots("Query")),
+        query=query,
         mutation=merge_root("Mutation", roots("Mutation")),
         subscription=merge_root("Subscription", roots("Subscription")),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
@@ -173,6 +176,7 @@ def build_schema() -> Schema:
             MaskUnexpectedErrors,  # masks nothing under DEBUG
         ],
     )
+    node_face.load_node_keys(built)
     if engine.enabled():
         engine.install(built)
     return built

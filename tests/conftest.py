@@ -29,7 +29,8 @@ def call_graphql(
     method: str = "POST",
     accept: str = "application/json",
 ) -> GraphQLResponse:
-    headers: dict[str, str] = {"HTTP_ACCEPT": accept}
+    # Any: Client.get/post take these WSGI environ keys as **extra, beside typed keywords.
+    headers: dict[str, Any] = {"HTTP_ACCEPT": accept}
     if authorization:
         headers["HTTP_AUTHORIZATION"] = authorization
     if method == "GET":

@@ -279,14 +279,14 @@ def build_import_graph(root_packages: Sequence[str], search_path: Path) -> Impor
                 )
 
     for importer in sorted(graph.modules):
-        scanner = scans.get(importer)
+        scanned = scans.get(importer)
         for imported in sorted(imports.find_modules_directly_imported_by(importer)):
             details = imports.get_import_details(importer=importer, imported=imported)
             if not details:
                 graph.add(importer, imported)
             for detail in details:
                 line = int(detail["line_number"])
-                kind = scanner.kinds.get(line, MODULE_LEVEL) if scanner else MODULE_LEVEL
+                kind = scanned.kinds.get(line, MODULE_LEVEL) if scanned else MODULE_LEVEL
                 graph.add(importer, imported, ImportSite(line, kind, str(detail["line_contents"])))
     return graph
 

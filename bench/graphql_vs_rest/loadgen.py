@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 QUERY_COUNT_HEADER = b"x-bench-queries"
@@ -28,6 +29,18 @@ class Spec:
     seconds: float = 8.0
     warmup_seconds: float = 2.0
     max_requests: int = 100_000  # a bound, whatever the duration
+
+
+class State(TypedDict):
+    """What the workers of one run share: the clock bounds, counters and samples."""
+
+    measure_from: float
+    end: float
+    sent: int
+    completed: int
+    errors: int
+    latencies: list[float]
+    queries: list[int]
 
 
 def request_bytes(spec: Spec) -> tuple[str, int, bytes]:
@@ -75,7 +88,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, 
     return status, headers, body
 
 
-async def worker(spec: Spec, request: bytes, host: str, port: int, state: dict) -> None:
+async def worker(spec: Spec, request: bytes, host: str, port: int, state: State) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < state["end"] and state["sent"] < spec.max_requests:
@@ -104,7 +117,7 @@ def percentile(values: list[float], fraction: float) -> float:
 async def run(spec: Spec) -> dict:
     host, port, request = request_bytes(spec)
     now = time.perf_counter()
-    state = {
+    state: State = {
         "measure_from": now + spec.warmup_seconds,
         "end": now + spec.warmup_seconds + spec.seconds,
         "sent": 0,

@@ -5,17 +5,28 @@ bench's staff user (last line)."""
 from __future__ import annotations
 
 import os
+from typing import TypedDict
 
 import dj_database_url
 import psycopg
 from psycopg import sql
 
 
+class ServerParams(TypedDict):
+    """The libpq parameters `psycopg.connect` takes as keywords (a TypedDict, so that `**server`
+    matches its `**kwargs` rather than its other keyword parameters)."""
+
+    host: str
+    port: str | int
+    user: str
+    password: str | None
+
+
 def create_database(url: str) -> None:
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise SystemExit("The bench runs on PostgreSQL: give a postgres:// database URL.")
-    server = {
+    server: ServerParams = {
         "host": config["HOST"] or "127.0.0.1",
         "port": config["PORT"] or 5432,
         "user": config["USER"] or "postgres",

@@ -23,6 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 
 from bench.graphql_vs_rest import documents
 from bench.graphql_vs_rest.run import DEFAULT_DATABASE_URL, environment
@@ -117,7 +118,7 @@ def main() -> None:
     }
     if args.ablation:
         for name in args.modes or list(ablation.MODES):
-            variants[name] = (strawberry, lambda name=name: ablation.mode(name))
+            variants[name] = (strawberry, partial(ablation.mode, name))
     else:
         variants["DRF serializers"] = (rest("drf"), None)
         variants["Strawberry, no shortcuts"] = (ordinary, None)

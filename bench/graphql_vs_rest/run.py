@@ -178,7 +178,7 @@ def target(
     base = bases[variant.server]
     values = variables.get(query, {})
     if variant.graphql_path:
-        request = {"query": documents.GRAPHQL_QUERIES[query]}
+        request: dict[str, Any] = {"query": documents.GRAPHQL_QUERIES[query]}
         if values:
             request["variables"] = values
         return f"{base}{variant.graphql_path}", json.dumps(request)

@@ -95,12 +95,14 @@ def _seed(size: Size) -> User:
     transports = []
     for n in range(size.transports):
         created = start + dt.timedelta(hours=n)
-        status = (TransportStatus.CREATED, TransportStatus.IN_TRANSIT, TransportStatus.ARRIVED)[
-            n % 3
-        ]
+        transport_status = (
+            TransportStatus.CREATED,
+            TransportStatus.IN_TRANSIT,
+            TransportStatus.ARRIVED,
+        )[n % 3]
         transports.append(
             Transport(
-                status=status,
+                status=transport_status,
                 source_center_code=codes[n % CENTER_COUNT],
                 destination_center_code=codes[
                     (n + 1 + (n // CENTER_COUNT) % (CENTER_COUNT - 1)) % CENTER_COUNT
@@ -109,10 +111,10 @@ def _seed(size: Size) -> User:
                 driver_uuid=None if n % 10 == 9 else drivers[n % DRIVER_COUNT].uuid,
                 created_at=created,
                 departed_at=created + dt.timedelta(minutes=30)
-                if status != TransportStatus.CREATED
+                if transport_status != TransportStatus.CREATED
                 else None,
                 arrived_at=created + dt.timedelta(hours=5)
-                if status == TransportStatus.ARRIVED
+                if transport_status == TransportStatus.ARRIVED
                 else None,
             )
         )
@@ -120,16 +122,16 @@ def _seed(size: Size) -> User:
 
     batches = []
     for n in range(size.batches):
-        transport = transports[n * size.transports // size.batches]
-        arrived = transport.status == TransportStatus.ARRIVED
+        batch_transport = transports[n * size.transports // size.batches]
+        arrived = batch_transport.status == TransportStatus.ARRIVED
         batches.append(
             ShippingBatch(
                 alias=f"BENCH-B{n:05d}",
-                transport=transport,
-                created_at=transport.created_at,
-                transport_assigned_at=transport.created_at,
+                transport=batch_transport,
+                created_at=batch_transport.created_at,
+                transport_assigned_at=batch_transport.created_at,
                 completed=arrived,
-                completed_at=transport.arrived_at if arrived else None,
+                completed_at=batch_transport.arrived_at if arrived else None,
             )
         )
     batches = ShippingBatch.objects.bulk_create(batches, batch_size=BULK)

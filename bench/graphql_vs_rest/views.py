@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 import uuid
 from base64 import b64decode, b64encode
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, F, Prefetch
 from django.http import HttpRequest, JsonResponse
@@ -23,6 +23,9 @@ from modules.shipping.models import ShippingBatch, ShippingItem, Transport, Tran
 from modules.user.api import users_by_uuid
 from schema.engine import ordinary_execution
 from schema.transports.http import GraphQLHTTPView
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def staff_principal(request: HttpRequest) -> Principal | None:
@@ -144,7 +147,14 @@ def transports(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"data": {"transports": connection(nodes)}})
 
 
-def arrivals_page() -> tuple[list[Transport], int]:
+class ArrivalAnnotations(TypedDict):
+    """What `arrivals_page` adds to each transport: its `Count` and its `Prefetch(to_attr=)`."""
+
+    batch_total: int
+    batch_page: list[ShippingBatch]
+
+
+def arrivals_page() -> tuple[list[WithAnnotations[Transport, ArrivalAnnotations]], int]:
     """Read (c)'s transports: arrived, latest arrival first (then newest key, as the schema's
     ordering ends), each with its batch count and its newest batches; and how many arrived."""
     batches = ShippingBatch.objects.only("id", "alias", "completed_at", "transport_id").order_by(

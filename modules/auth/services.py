@@ -14,7 +14,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -229,6 +229,7 @@ def refresh_token_rotate(*, refresh_token: str, now: dt.datetime | None = None) 
             new_token = _issue_refresh_token(token.family, now)
     if failure is not None:
         raise failure
+    assert token is not None  # no token: a failure, raised above
     family = token.family
     access_token = encode_access_token(
         user_uuid=family.user_uuid, session_uuid=family.uuid, now=now
@@ -481,7 +482,7 @@ def verification_code_request(
             emit(
                 VerificationCodeRequested(
                     phone_number=e164,
-                    purpose=purpose,
+                    purpose=cast("Literal['SIGN_IN', 'SIGN_UP']", purpose),  # checked above
                     expires_at=expires_at.isoformat().replace("+00:00", "Z"),
                     sealed_code=seal(code),
                 )

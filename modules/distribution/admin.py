@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +23,9 @@ from modules.distribution.models import (
 )
 from modules.user.api import users_by_uuid
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # django-stubs' name, not Django's
+
 
 def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
@@ -35,7 +38,8 @@ class DistributionCenterForm(forms.ModelForm):
 
     def clean_center_code(self) -> str:
         if self.instance.pk is not None:
-            return self.instance.center_code
+            code: str = self.instance.center_code  # the form's instance: a DistributionCenter
+            return code
         try:
             return services.center_code_validated(self.cleaned_data["center_code"])
         except ValidationError as exc:
@@ -68,7 +72,7 @@ class DistributionCenterAdmin(admin.ModelAdmin):
         # The code is the center's public identity: fixed once created.
         return (*self.readonly_fields, "center_code") if obj is not None else self.readonly_fields
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         return (
             ["center_code", "name"]
             if obj is None

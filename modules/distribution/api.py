@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from modules.distribution.models import MAX_ITEMS_PER_MOVEMENT
+from modules.distribution.models import MAX_ITEMS_PER_MOVEMENT, DistributionCenter
 
 __all__ = [
     "MAX_ITEMS_PER_MOVEMENT",
@@ -22,6 +22,7 @@ __all__ = [
     "seed_demo_centers",
 ]
 
+
 @dataclass(frozen=True)
 class CenterSummary:
     uuid: uuid.UUID
@@ -29,12 +30,8 @@ class CenterSummary:
     name: str
 
 
-def _summary(center: object) -> CenterSummary:
-    return CenterSummary(
-        uuid=center.uuid,  # type: ignore[attr-defined]
-        center_code=center.center_code,  # type: ignore[attr-defined]
-        name=center.name,  # type: ignore[attr-defined]
-    )
+def _summary(center: DistributionCenter) -> CenterSummary:
+    return CenterSummary(uuid=center.uuid, center_code=center.center_code, name=center.name)
 
 
 def center_code_canonical(code: str) -> str:

@@ -5,7 +5,7 @@ call the service once per row and report what was refused)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,12 +28,13 @@ class ServiceAddForm(forms.ModelForm):
     transaction), so a refusal is shown next to the field it concerns."""
 
     created: Model | None = None
+    Meta: ClassVar[Any]  # each add form declares its own (fields, model)
 
     def create(self, data: dict[str, Any]) -> Model:
         raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # ModelForm's returns its cleaned_data
         if self.errors:
             return data
         try:
@@ -108,8 +109,10 @@ def run_for_each(
         try:
             action(row)
             succeeded += 1
-        except (ValidationError, PermissionDenied) as exc:
+        except ValidationError as exc:
             modeladmin.message_user(request, f"{row}: {' '.join(exc.messages)}", messages.ERROR)
+        except PermissionDenied as exc:
+            modeladmin.message_user(request, f"{row}: {exc or 'Not allowed.'}", messages.ERROR)
     if succeeded:
         modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
 

@@ -540,7 +540,7 @@ def _locked_transport(
     which transport uuids exist. Staff (None) see every transport.
     """
     key = _as_uuid(transport_uuid)
-    found = Transport.objects.select_for_update().filter(uuid=key)
+    found = Transport.objects.select_for_update().filter(uuid=key)  # type: ignore[misc]  # read only when key is set
     if as_driver is not None:
         found = found.filter(driver_uuid=as_driver)
     transport = found.first() if key else None

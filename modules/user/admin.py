@@ -10,7 +10,8 @@ holds the new number.
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -29,6 +30,11 @@ from modules.user.models import DriverProfile, StaffProfile, User, UserType
 ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
 ACCESS_RELATIONS = ("groups", "user_permissions")
 PRIVILEGE_FIELDS = (*ACCESS_FLAGS, *ACCESS_RELATIONS)
+
+
+def _acting_uuid(request: HttpRequest) -> uuid.UUID:
+    """The admin user's uuid: the admin site serves signed-in staff only."""
+    return cast(User, request.user).uuid
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -72,7 +78,8 @@ class UserChangeForm(DjangoUserChangeForm):
         return changes
 
     def _post_clean(self) -> None:
-        super()._post_clean()  # the model's clean(): staff flags only on STAFF users
+        # The model's clean(): staff flags only on STAFF users.
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook, not in django-stubs
         access = self.access_changes()
         if not access or self.errors:
             return
@@ -156,7 +163,7 @@ class UserAdmin(DjangoUserAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None:
             # The service decides with the acting user; the form knows it only through this.
-            form = type(form.__name__, (form,), {"actor_uuid": request.user.uuid})
+            form = type(form.__name__, (form,), {"actor_uuid": _acting_uuid(request)})
         return form
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -199,7 +206,7 @@ class UserAdmin(DjangoUserAdmin):
             # Inside the admin's transaction: a refusal here (a race the form's check missed)
             # rolls the whole save back.
             services.user_access_update(
-                user_uuid=form.instance.uuid, changed_by_uuid=request.user.uuid, **access
+                user_uuid=form.instance.uuid, changed_by_uuid=_acting_uuid(request), **access
             )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -233,7 +240,9 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Banned",
-            lambda user: services.user_ban(user_uuid=user.uuid, banned_by_uuid=request.user.uuid),
+            lambda user: services.user_ban(
+                user_uuid=user.uuid, banned_by_uuid=_acting_uuid(request)
+            ),
         )
 
     @admin.action(description="Unregister selected users (anonymise and deactivate)")
@@ -243,7 +252,7 @@ class UserAdmin(DjangoUserAdmin):
             queryset,
             "Unregistered",
             lambda user: services.user_unregister(
-                user_uuid=user.uuid, unregistered_by_uuid=request.user.uuid
+                user_uuid=user.uuid, unregistered_by_uuid=_acting_uuid(request)
             ),
         )
 
@@ -272,12 +281,12 @@ class GroupAdmin(DjangoGroupAdmin):
             services.group_permissions_update(
                 group_id=form.instance.pk,
                 permission_ids=[permission.pk for permission in permissions],
-                changed_by_uuid=request.user.uuid,
+                changed_by_uuid=_acting_uuid(request),
             )
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        services.group_delete(group_id=obj.pk, deleted_by_uuid=request.user.uuid)
+        services.group_delete(group_id=obj.pk, deleted_by_uuid=_acting_uuid(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:
-            services.group_delete(group_id=group.pk, deleted_by_uuid=request.user.uuid)
+            services.group_delete(group_id=group.pk, deleted_by_uuid=_acting_uuid(request))

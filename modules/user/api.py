@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +170,11 @@ def check_profile(*, full_name: str, date_of_birth: dt.date | None) -> None:
     from modules.user.services import clean_date_of_birth, clean_full_name
 
     errors: dict[str, Any] = {}
-    for check, value in ((clean_full_name, full_name), (clean_date_of_birth, date_of_birth)):
+    checks: tuple[tuple[Callable[[Any], object], Any], ...] = (
+        (clean_full_name, full_name),
+        (clean_date_of_birth, date_of_birth),
+    )
+    for check, value in checks:
         try:
             check(value)
         except ValidationError as exc:
@@ -189,6 +193,7 @@ def demo_staff_ensure(*, username: str, password: str, full_name: str) -> uuid.U
             username=username, password=password, type=UserType.STAFF, is_staff=True
         )
         profile = staff.profile
+        assert profile is not None  # a new staff user has its profile
         profile.full_name = full_name
         profile.save(update_fields=["full_name"])
     elif not staff.check_password(password):

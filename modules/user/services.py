@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection
-from typing import TypedDict, Unpack
+from typing import TypedDict, Unpack, cast
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from events import emit
 from modules.user.errors import UserErrorCode
-from modules.user.events import UserBanned, UserProfileUpdated, UserSignedUp, UserUnregistered
+from modules.user.events import (
+    UserBanned,
+    UserProfileUpdated,
+    UserSignedUp,
+    UserTypeName,
+    UserUnregistered,
+)
 from modules.user.models import DriverProfile, StaffProfile, User, UserType
 from modules.user.phone_numbers import banned_phone_digest
 from modules.user.selectors import acting_user, phone_number_banned
@@ -121,7 +127,9 @@ def user_register(
         profile.full_name = full_name
         profile.date_of_birth = date_of_birth
         profile.save(update_fields=["full_name", "date_of_birth"])
-        emit(UserSignedUp(user_uuid=str(user.uuid), user_type=user.type))
+        # user.type is one of UserType\'s values.
+        # user.type is one of UserType's values.
+        emit(UserSignedUp(user_uuid=str(user.uuid), user_type=cast("UserTypeName", user.type)))
     return user
 
 
@@ -204,7 +212,9 @@ def user_unregister(
         _anonymise(user, username_prefix="unregistered")
         user.unregistered_at = now
         user.save()
-        emit(UserUnregistered(user_uuid=str(user.uuid), user_type=user.type))
+        # user.type is one of UserType\'s values.
+        # user.type is one of UserType's values.
+        emit(UserUnregistered(user_uuid=str(user.uuid), user_type=cast("UserTypeName", user.type)))
         user_deactivated.send(sender=User, user_uuid=user.uuid, reason="unregistered")
     return user
 
@@ -232,7 +242,9 @@ def user_ban(
         user.banned_at = now
         _anonymise(user, username_prefix="banned")
         user.save()
-        emit(UserBanned(user_uuid=str(user.uuid), user_type=user.type))
+        # user.type is one of UserType\'s values.
+        # user.type is one of UserType's values.
+        emit(UserBanned(user_uuid=str(user.uuid), user_type=cast("UserTypeName", user.type)))
         user_deactivated.send(sender=User, user_uuid=user.uuid, reason="banned")
     return user
 
@@ -256,7 +268,7 @@ def _apply_access(user: User, change: AccessChange) -> list[str]:
             setattr(user, name, bool(value))
             changed.append(name)
     for name, key in (("groups", "group_ids"), ("user_permissions", "permission_ids")):
-        ids = change.get(key)
+        ids = cast("Collection[int] | None", change.get(key))  # group_ids or permission_ids
         if ids is not None and set(ids) != set(getattr(user, name).values_list("pk", flat=True)):
             changed.append(name)
     return changed

@@ -609,7 +609,7 @@ class ColumnExecution:
 
     @cached_property
     def _shortcuts_apply(self) -> bool:
-        manager = self.middleware_manager  # type: ignore[attr-defined]
+        manager = self.middleware_manager  # type: ignore[attr-defined]  # a mixin: the execution context it joins has it
         blind = manager is None or all(
             isinstance(m, COLUMN_BLIND_EXTENSIONS) for m in manager.middlewares
         )
@@ -618,7 +618,7 @@ class ColumnExecution:
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         token = _wants_edges.set({})
         try:
-            return super().execute_operation(*args, **kwargs)  # type: ignore[misc]
+            return super().execute_operation(*args, **kwargs)  # type: ignore[misc]  # a mixin: the execution context it joins has it
         finally:
             _wants_edges.reset(token)
 
@@ -637,6 +637,6 @@ class ColumnExecution:
                 value = column_value(column, source)
                 if value is not Undefined:
                     return value
-        return super().execute_field(  # type: ignore[misc]
+        return super().execute_field(  # type: ignore[misc]  # a mixin: the execution context it joins has it
             parent_type, source, field_details_list, path, position_context
         )

@@ -183,7 +183,7 @@ def _walk(
 ) -> tuple[OptimizerStore, OptimizerStore | None] | None:
     """The selection's hints as strawberry-django's optimize gathers them, and the store to keep
     (None when the hints hold something of this request's)."""
-    schema = raw.schema._strawberry_schema  # type: ignore[attr-defined]
+    schema = raw.schema._strawberry_schema  # type: ignore[attr-defined]  # set there by strawberry
     strawberry_type = schema.get_type_by_name(get_named_type(raw.return_type).name)
     if strawberry_type is None:
         return None

@@ -449,7 +449,7 @@ def _rewritten(model: type, lookup: Any, page_relations: frozenset[tuple[type, s
     return PagePrefetch(relation, queryset=with_nested_pages(inner, page_relations))
 
 
-def page_relations(fields: list[tuple[type, Any, bool]]) -> frozenset[tuple[type, str]]:
+def page_relations(fields: Iterable[tuple[type, Any, bool]]) -> frozenset[tuple[type, str]]:
     """The (model, relation) pairs read only by plain nested connection fields.
 
     `fields`: (model, Strawberry field, whether it is a plain nested connection) for every field

@@ -258,7 +258,7 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
 
 
 def _resolver_of(owner: type, python_name: str) -> Any:
-    fields = owner.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    fields = owner.__strawberry_definition__.fields  # type: ignore[attr-defined]  # a strawberry type's
     return _function_of(next(f for f in fields if f.python_name == python_name))
 
 
@@ -284,12 +284,12 @@ def _node_id_reader(parent_type: GraphQLObjectType, field: GraphQLField) -> Step
     ):
         return None
     type_definition = (parent_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    origin = getattr(type_definition, "origin", None)
+    origin: Any = getattr(type_definition, "origin", None)
     django_definition = get_django_definition(origin) if isinstance(origin, type) else None
     if (
         django_definition is None
         or getattr(origin.resolve_id, "__func__", None) is not resolve_model_id
-        or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__
+        or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]  # bound: has __func__
     ):
         return None
     key = origin.resolve_id_attr()
@@ -505,8 +505,8 @@ def _compile_prefetched_connection(
     if (
         edge_type is None
         # A class method read off its class is a bound method; mypy types it as a function.
-        or connection_type.resolve_node.__func__ is not Connection.resolve_node.__func__  # type: ignore[attr-defined]
-        or edge_type.resolve_edge.__func__ is not Edge.resolve_edge.__func__  # type: ignore[attr-defined]
+        or connection_type.resolve_node.__func__ is not Connection.resolve_node.__func__  # type: ignore[attr-defined]  # bound: has __func__
+        or edge_type.resolve_edge.__func__ is not Edge.resolve_edge.__func__  # type: ignore[attr-defined]  # bound: has __func__
     ):
         return None  # a custom node or edge: only the ordinary path knows what it does
     graphql_connection = _named(field.type)
@@ -627,7 +627,7 @@ class PlannedExecution:
     @cached_property
     def _plans_apply(self) -> bool:
         # Resolvers read the database: in an async context only strawberry-django's wrappers may.
-        return self._shortcuts_apply and not in_async_context()  # type: ignore[attr-defined]
+        return self._shortcuts_apply and not in_async_context()  # type: ignore[attr-defined]  # ColumnExecution's, joined with it
 
     def complete_object_value(
         self,
@@ -645,6 +645,6 @@ class PlannedExecution:
                     return plan(result, PlanRun(self, info))
                 except Fallback:
                     pass  # completed again below, the ordinary way
-        return super().complete_object_value(  # type: ignore[misc]
+        return super().complete_object_value(  # type: ignore[misc]  # a mixin: the execution context it joins has it
             return_type, field_details_list, info, path, result, position_context
         )

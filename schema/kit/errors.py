@@ -12,15 +12,23 @@ import logging
 import typing
 from collections.abc import Callable
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError
-from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryOptional,
+    WithStrawberryObjectDefinition,
+    get_object_definition,
+    has_object_definition,
+)
 
 from events import camel_case
 
 logger = logging.getLogger(__name__)
+
+P = TypeVar("P")  # a mutation's payload class
 
 
 class ErrorCode(StrEnum):
@@ -42,7 +50,7 @@ def _unwrap(field_type: Any) -> Any:
     return field_type
 
 
-def payload_class_of(field_type: Any) -> type | None:
+def payload_class_of(field_type: Any) -> type[WithStrawberryObjectDefinition] | None:
     """The field's return type when it is a mutation payload (an object with `errors`)."""
     field_type = _unwrap(field_type)
     if isinstance(field_type, type) and has_object_definition(field_type):
@@ -54,15 +62,19 @@ def payload_class_of(field_type: Any) -> type | None:
 
 def error_class_of(payload_class: type) -> type:
     errors_field = next(
-        f for f in payload_class.__strawberry_definition__.fields if f.python_name == "errors"
+        f
+        for f in get_object_definition(payload_class, strict=True).fields
+        if f.python_name == "errors"
     )
     list_type = _unwrap(errors_field.type)
     assert isinstance(list_type, StrawberryList), f"{payload_class.__name__}.errors is not a list"
-    return _unwrap(list_type.of_type)
+    error_class: type = _unwrap(list_type.of_type)
+    return error_class
 
 
 def code_enum_of(error_class: type) -> type[Enum]:
-    return typing.get_type_hints(error_class)["code"]
+    code_enum: type[Enum] = typing.get_type_hints(error_class)["code"]
+    return code_enum
 
 
 def _error(error_class: type, code: str, message: str, field: str | None) -> Any:
@@ -110,23 +122,25 @@ def _camel(name: str) -> str | None:
 
 
 def payload_with_error(
-    payload_class: type, code: str, message: str, field: str | None = None
-) -> Any:
-    return payload_class(errors=[_error(error_class_of(payload_class), code, message, field)])
+    payload_class: type[P], code: str, message: str, field: str | None = None
+) -> P:
+    build: Callable[..., P] = payload_class  # the strawberry type's own __init__
+    return build(errors=[_error(error_class_of(payload_class), code, message, field)])
 
 
 def mutate(
-    payload_class: type, action: Callable[[], Any], *, result_field: str | None = None
-) -> Any:
+    payload_class: type[P], action: Callable[[], Any], *, result_field: str | None = None
+) -> P:
     """Run a service call and wrap its result, or its expected failure, in `payload_class`.
 
     `action` returns the changed object (stored in the payload's one result field, or in
     `result_field`), a dict of payload fields, or None.
     """
+    build: Callable[..., P] = payload_class  # the strawberry type's own __init__
     try:
         result = action()
     except (ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
-        return payload_class(errors=errors_from_exception(exc, error_class_of(payload_class)))
+        return build(errors=errors_from_exception(exc, error_class_of(payload_class)))
     except IntegrityError as exc:
         # A race lost against a unique constraint; the transaction was rolled back.
         logger.warning("Integrity error in %s: %s", payload_class.__name__, exc.__class__.__name__)
@@ -144,15 +158,15 @@ def mutate(
         )
         return payload_with_error(payload_class, ErrorCode.INVALID, "Invalid value.")
     if isinstance(result, dict):
-        return payload_class(**result, errors=[])
+        return build(**result, errors=[])
     if result is None:
-        return payload_class(errors=[])
+        return build(errors=[])
     if result_field is None:
         names = [
             f.python_name
-            for f in payload_class.__strawberry_definition__.fields
+            for f in get_object_definition(payload_class, strict=True).fields
             if f.python_name != "errors"
         ]
         assert len(names) == 1, f"{payload_class.__name__}: pass result_field"
         result_field = names[0]
-    return payload_class(**{result_field: result}, errors=[])
+    return build(**{result_field: result}, errors=[])

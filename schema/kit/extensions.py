@@ -33,9 +33,9 @@ MASKED_MESSAGE = "Unexpected error."
 # error surfaces at the parent field: only where it was raised tells it apart from a bug.
 _CLIENT_INPUT_PARSERS: frozenset[CodeType] = frozenset(
     {
-        SliceMetadata.from_arguments.__func__.__code__,
+        SliceMetadata.from_arguments.__code__,
         apply_cursor_pagination.__code__,
-        OrderedCollectionCursor.from_cursor.__func__.__code__,
+        OrderedCollectionCursor.from_cursor.__code__,
         from_base64.__code__,
     }
 )

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 import uuid
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 import strawberry
@@ -71,7 +71,10 @@ def filter_input(
     namespace: dict[str, Any] = {"__annotations__": annotations}
     for field_name, flt in filterset_class.base_filters.items():
         if field_name in annotations:
-            namespace[field_name] = strawberry.field(default=None, description=flt.label or None)
+            # Every input filter of the project's FilterSets has a plain-text label (the stubs
+            # allow a lazy one too).
+            label = cast("str | None", flt.label or None)
+            namespace[field_name] = strawberry.field(default=None, description=label)
     return strawberry.input(type(name, (), namespace), name=name)
 
 
@@ -79,10 +82,10 @@ def order_input(filterset_class: type[django_filters.FilterSet], name: str) -> t
     """A Strawberry input named `name` built from the FilterSet's `order` OrderingFilter."""
     ordering = filterset_class.base_filters["order"]
     assert isinstance(ordering, django_filters.OrderingFilter)
-    field_enum = strawberry.enum(
-        Enum(f"{name}Field", {_constant_name(param): param for param in ordering.param_map}),
-        name=f"{name}Field",
-    )
+    param_map = cast(dict[str, str], ordering.param_map)  # always set (the stubs say maybe None)
+    members = {_constant_name(param): param for param in param_map}
+    values: type[Enum] = Enum(f"{name}Field", members)  # type: ignore[misc]  # mypy wants a literal name
+    field_enum = strawberry.enum(values, name=f"{name}Field")
     namespace = {
         "__annotations__": {"field": field_enum, "direction": OrderDirection},
         "direction": strawberry.field(default=OrderDirection.DESC),
@@ -120,6 +123,7 @@ def _may_be_null(model: type[Model], name: str) -> bool:
         if getattr(field, "null", True) or not field.concrete or field.many_to_many:
             return True  # a reverse or many-to-many relation may join no row at all
         if field.is_relation:
+            assert field.related_model is not None  # no generic relations here
             opts = field.related_model._meta
     return False
 

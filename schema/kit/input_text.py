@@ -88,7 +88,7 @@ class TextCheckedExecution:
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
-        executor = super().build(*args, **kwargs)  # type: ignore[misc]
+        executor = super().build(*args, **kwargs)  # type: ignore[misc]  # a mixin: the executor has it
         if isinstance(executor, list):  # request errors already (variables that did not coerce)
             return executor
         return text_errors(executor.operation, executor.variable_values.coerced) or executor

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
 from django.db import models
@@ -72,7 +72,8 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if cached is not None and cached[0] is self.operation:  # the same parsed document
             return cached[1]
         result = super().execute_operation(serially)
-        if not inspect.isawaitable(result) and not result.errors:
+        # Never incremental results: the schema enables no @defer or @stream.
+        if not inspect.isawaitable(result) and not cast(GraphQLExecutionResult, result).errors:
             _shared_results[key] = (self.operation, result)
             while len(_shared_results) > SHARED_RESULTS_KEPT:
                 _shared_results.popitem(last=False)

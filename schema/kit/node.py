@@ -5,12 +5,13 @@ Each type's get_queryset applies its own access rules, so `node` leaks nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from strawberry import relay
 from strawberry.extensions import FieldExtension
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry_django.optimizer import OptimizerStore
 from strawberry_django.utils.typing import get_django_definition
 
@@ -70,7 +71,7 @@ def load_node_keys(schema: strawberry.Schema) -> int:
     """
     hinted = 0
     for concrete in schema.schema_converter.type_map.values():
-        origin = getattr(concrete.definition, "origin", None)
+        origin: Any = getattr(concrete.definition, "origin", None)
         definition = get_django_definition(origin) if isinstance(origin, type) else None
         if definition is None or not issubclass(origin, relay.Node):
             continue
@@ -78,8 +79,9 @@ def load_node_keys(schema: strawberry.Schema) -> int:
         meta = definition.model._meta
         if id_attr == "pk" or meta.pk is None or id_attr == meta.pk.name:
             continue
-        id_field = next(f for f in concrete.definition.fields if f.python_name == "_id")
-        id_field.store = OptimizerStore.with_hints(only=[id_attr])  # type: ignore[attr-defined]
+        fields = cast(StrawberryObjectDefinition, concrete.definition).fields  # a Django type's
+        id_field = next(f for f in fields if f.python_name == "_id")
+        id_field.store = OptimizerStore.with_hints(only=[id_attr])  # type: ignore[attr-defined]  # read off any field by the optimizer
         hinted += 1
     return hinted
 

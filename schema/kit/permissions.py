@@ -12,6 +12,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
+from schema.kit.context import Caller
 from schema.kit.errors import ErrorCode, payload_class_of, payload_with_error
 
 
@@ -20,7 +21,7 @@ class Permission:
 
     description = "permission"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         raise NotImplementedError
 
     def __or__(self, other: Permission) -> Permission:
@@ -32,42 +33,42 @@ class AnyOf(Permission):
         self.rules = rules
         self.description = " or ".join(rule.description for rule in rules)
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return any(rule.allows(principal, **kwargs) for rule in self.rules)
 
 
 class _Anyone(Permission):
     description = "anyone"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return True
 
 
 class _SignedIn(Permission):
     description = "a signed-in user"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return principal.is_user
 
 
 class _Staff(Permission):
     description = "staff"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return principal.is_staff
 
 
 class _Driver(Permission):
     description = "a driver"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return principal.is_driver
 
 
 class _Superuser(Permission):
     description = "a superuser"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return principal.is_superuser
 
 
@@ -78,7 +79,7 @@ class ApiKey(Permission):
         self.scope = scope
         self.description = f"an API key with {scope}"
 
-    def allows(self, principal: Any, **kwargs: Any) -> bool:
+    def allows(self, principal: Caller, **kwargs: Any) -> bool:
         return principal.has_scope(self.scope)
 
 
@@ -99,7 +100,7 @@ class Require(FieldExtension):
     def apply(self, field: Any) -> None:
         self.payload_class = payload_class_of(field.type)
 
-    def _denied(self, principal: Any) -> Any:
+    def _denied(self, principal: Caller) -> Any:
         code = ErrorCode.FORBIDDEN if principal.is_authenticated else ErrorCode.UNAUTHENTICATED
         message = (
             f"Only {self.rule.description} may do this."

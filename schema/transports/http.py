@@ -8,7 +8,7 @@ the spec wants JSON error bodies, 4xx for request errors under
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
@@ -112,7 +112,8 @@ class GraphQLHTTPView(View):
                 raw = request.GET.get(key)
                 data[key] = self._json(raw) if raw else None
         else:
-            content_type = request.content_type.lower()
+            # Set on every ASGI request (django-stubs types HttpRequest's as maybe None).
+            content_type = cast(str, request.content_type).lower()
             if content_type not in (JSON, GRAPHQL_RESPONSE_JSON):
                 raise _RequestError(
                     415, f"Send the request body as {JSON}.", "UNSUPPORTED_MEDIA_TYPE"
@@ -182,7 +183,7 @@ class GraphQLHTTPView(View):
             response = self._error_response(
                 media_type,
                 status,
-                exc.as_http_error_reason(request.method),
+                exc.as_http_error_reason(cast(str, request.method)),  # set on every request
                 "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST",
             )
             if status == 405:

@@ -28,7 +28,7 @@ import logging
 import random
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -53,6 +53,11 @@ from modules.auth.api import (
 from request_state import CORRELATION_HEADER, correlation_id, current_actor, new_correlation_id
 from schema.kit import loaders
 from schema.kit.context import Context
+
+if TYPE_CHECKING:
+    from strawberry.schema.base import BaseSchema
+    from strawberry.schema.schema import StreamResult
+    from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, OperationMessage
 
 logger = logging.getLogger("majestic.live")
 
@@ -131,7 +136,7 @@ class ConnectionOperations:
     synchronously (like HTTP), subscriptions stream on the event loop.
     """
 
-    def __init__(self, schema: Any, consumer: GraphQLWebSocketConsumer) -> None:
+    def __init__(self, schema: BaseSchema, consumer: GraphQLWebSocketConsumer) -> None:
         self.schema = schema
         self.consumer = consumer
 
@@ -144,7 +149,7 @@ class ConnectionOperations:
         operation_name: str | None = None,
         operation_extensions: dict[str, Any] | None = None,
         allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
-    ) -> AsyncGenerator[ExecutionResult, None]:
+    ) -> StreamResult:
         context = self.consumer.operation_context()
         operation_type = _operation_type(query or "", operation_name)
         if isinstance(operation_type, GraphQLError):
@@ -270,7 +275,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
 
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.send_message({"type": "error", "payload": {"message": "Malformed message."}})
+            # No id to answer with: strawberry's ErrorMessage wants one, the protocol allows none.
+            error_frame: dict[str, Any] = {
+                "type": "error",
+                "payload": {"message": "Malformed message."},
+            }
+            await self.send_message(cast("ErrorMessage", error_frame))
             return
         kind = message["type"]
         if kind == "start":
@@ -281,22 +291,22 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
                 or not isinstance(payload.get("query"), str)
             ):
                 error = {"message": "A start message needs an `id` and a payload with a `query`."}
-                await self.send_message(
-                    {"type": "error", "id": message.get("id"), "payload": error}
-                )
+                error_frame = {"type": "error", "id": message.get("id"), "payload": error}
+                await self.send_message(cast("ErrorMessage", error_frame))  # the id may be absent
                 return
             if not self.connection_acknowledged:
                 await self.websocket.close(code=4401, reason="Unauthorized")
                 return
         elif kind == "stop" and not isinstance(message.get("id"), str):
             return
-        await super().handle_message(message)
+        # Start and stop messages are checked above; strawberry answers unknown types itself.
+        await super().handle_message(cast("OperationMessage", message))
 
 
 class GraphQLWebSocketConsumer(GraphQLWSConsumer):
     # Subscriptions hear events through the process's live hub, never through a channel per
     # connection: no layer here means no per-connection channel or group to leak.
-    channel_layer_alias = None
+    channel_layer_alias = None  # type: ignore[assignment]  # no such alias: no channel layer
 
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
@@ -316,7 +326,8 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
             # gains nothing by connecting: allow every origin, like the HTTP endpoint's clients.
             allowed_origins=("*",),
         )
-        self.schema = ConnectionOperations(schema, self)
+        # The protocol handlers call only `stream` and `subscribe` of their `schema`.
+        self.schema = ConnectionOperations(schema, self)  # type: ignore[assignment]  # a stand-in schema
         self.connection_id = new_correlation_id()
         self.principal: Principal = ANONYMOUS
         self.authorization: str | None = None
@@ -366,7 +377,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         await self._unwatch_access()
         await super().disconnect(code)
 
-    async def send(
+    async def send(  # type: ignore[override]  # AsyncWebsocketConsumer.send's own signature
         self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
     ) -> None:
         if self.closed:
@@ -392,10 +403,14 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
 
     # --- authentication --------------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self) -> Mapping[str, str]:
         return self.get_websocket_headers(self)
 
-    async def get_context(self, request: Any, response: Any) -> ConnectionContext:
+    # strawberry types its handlers' consumer as GraphQLWSConsumer[None, None]: a consumer that
+    # names its own context type is not one, so this one leaves the parameters out.
+    async def get_context(  # type: ignore[override]  # see the note above
+        self, request: Any, response: Any
+    ) -> ConnectionContext:
         return ConnectionContext(
             principal=ANONYMOUS,
             correlation_id=self.connection_id,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from tests.auth.flows import Clock
 
@@ -14,6 +15,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def test_numbers(settings: pytest.FixtureRequest) -> dict[str, str]:
+def test_numbers(settings: Settings) -> dict[str, str]:
     settings.AUTH_TEST_PHONE_NUMBERS = "+15550000001:123456,+15550000002:654321"
     return {"+15550000001": "123456", "+15550000002": "654321"}

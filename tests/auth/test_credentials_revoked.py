@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from modules.auth import services
 from modules.auth.api import credentials_revoked
+from modules.auth.models import RefreshTokenFamily
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_signing_out_names_the_sessions_user(revoked):
 def test_revoking_sessions_names_each_user_once(revoked):
     first, second = make_staff(), make_staff()
     sessions = [services.session_start(user_uuid=u.uuid) for u in (first, first, second)]
-    families = services.RefreshTokenFamily.objects.filter(
+    families = RefreshTokenFamily.objects.filter(
         user_uuid__in=[first.uuid, second.uuid]
     ).values_list("uuid", flat=True)
     assert len(sessions) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_query_permissions(gql, callers, hub, operation, caller):
 @pytest.mark.parametrize("operation", MUTATIONS)
 def test_mutation_permissions(gql, callers, hub, operation, caller):
     mutation, allowed = MUTATIONS[operation]
-    variables = {"u": [str(hub.uuid)], "t": str(uuid.uuid4())}
+    variables: dict[str, Any] = {"u": [str(hub.uuid)], "t": str(uuid.uuid4())}
     if operation in ("recordDeparture", "recordArrival"):  # a movement shipping announced
         kind = "DEPARTURE" if operation == "recordDeparture" else "ARRIVAL"
         announce(kind, variables["t"], "HUB01", ["TN-1"])

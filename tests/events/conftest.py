@@ -167,7 +167,7 @@ def build_bus_from_template(routing: Any) -> dict[str, str]:
 def drain_queue(queue_url: str) -> list[dict[str, Any]]:
     """Every event waiting in the queue (EventBridge's event objects), removing them."""
     sqs = aws_client("sqs")
-    received = []
+    received: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0

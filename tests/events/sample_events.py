@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from events import Event
 
@@ -32,7 +32,7 @@ class BulkyHappened(Event):
     payload: str
 
 
-def weighed(n: int = 1, **extra: object) -> ParcelWeighed:
+def weighed(n: int = 1, **extra: Any) -> ParcelWeighed:
     return ParcelWeighed(tracking_number=f"MJ{n:04d}", weight_grams=100 + n, **extra)
 
 

@@ -109,7 +109,7 @@ def test_a_field_that_is_not_json_native_is_refused_with_a_hint():
 @pytest.mark.django_db
 def test_data_that_breaks_the_schema_is_refused_at_emit_naming_the_field_not_the_value():
     with pytest.raises(InvalidEventData) as refused, transaction.atomic():
-        emit(ParcelWeighed(tracking_number="MJ1", weight_grams="heavy-secret"))  # type: ignore[arg-type]
+        emit(ParcelWeighed(tracking_number="MJ1", weight_grams="heavy-secret"))  # type: ignore[arg-type]  # the wrong type under test
     message = str(refused.value)
     assert "ParcelWeighed.data.weightGrams" in message and "'type'" in message
     assert "heavy-secret" not in message
@@ -125,14 +125,14 @@ def test_data_that_breaks_the_schema_is_refused_at_emit_naming_the_field_not_the
             "data.trackingNumber fails 'pattern'",
         ),
         (
-            ParcelWeighed(tracking_number="MJ1", weight_grams=1, scale="ROOF"),
+            ParcelWeighed(tracking_number="MJ1", weight_grams=1, scale="ROOF"),  # type: ignore[arg-type]  # the wrong value under test
             "data.scale fails 'enum'",
-        ),  # type: ignore[arg-type]
+        ),
         (
-            ParcelWeighed(tracking_number="MJ1", weight_grams=1, tags=["a", 2]),
+            ParcelWeighed(tracking_number="MJ1", weight_grams=1, tags=["a", 2]),  # type: ignore[list-item]  # the wrong value under test
             "data.tags[1] fails 'type'",
-        ),  # type: ignore[list-item]
-        (ParcelWeighed(tracking_number=uuid.uuid4(), weight_grams=1), "got a UUID"),  # type: ignore[arg-type]
+        ),
+        (ParcelWeighed(tracking_number=uuid.uuid4(), weight_grams=1), "got a UUID"),  # type: ignore[arg-type]  # the wrong type under test
     ],
 )
 def test_each_kind_of_bad_data_is_named(event, where):

@@ -59,7 +59,7 @@ def notices_topic(moto_server, monkeypatch):
 
 
 def sms_sent() -> list[tuple[str, str]]:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
     return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())

@@ -178,7 +178,9 @@ def test_signing_up_sends_the_code_to_that_number_and_the_code_works(gql, notifi
 
     (sms,) = read_notifications(notifications_file)
     assert (sms["channel"], sms["to"], sms["kind"]) == ("sms", phone, "verification-code")
-    code = re.search(r"\b(\d{6})\b", sms["text"]).group(1)
+    found = re.search(r"\b(\d{6})\b", sms["text"])
+    assert found is not None, sms["text"]
+    code = found.group(1)
     request_event = OutboxEvent.objects.get(detail_type="VerificationCodeRequested")
     assert code not in json.dumps(request_event.detail)  # the event carried it sealed only
 

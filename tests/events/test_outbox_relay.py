@@ -229,7 +229,7 @@ def test_a_bus_that_raises_leaves_the_rows_to_retry():
 def test_each_delivered_event_is_published_live_once(monkeypatch):
     from events import fanout
 
-    published = []
+    published: list[dict] = []
     monkeypatch.setattr(fanout, "publish", published.append)
     with transaction.atomic():
         rows = [emit(weighed(n)) for n in range(3)]

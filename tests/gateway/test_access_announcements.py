@@ -9,6 +9,7 @@ from django.db import transaction
 
 from events import fanout
 from modules.auth import services as auth_services
+from modules.auth.models import ApiKey
 from modules.user import services as user_services
 from tests.factories import make_staff, make_superuser
 
@@ -61,4 +62,4 @@ def test_a_failed_announcement_does_not_fail_the_change(
     with django_capture_on_commit_callbacks(execute=True):
         auth_services.api_key_revoke(name=created.name)
     # Revoked all the same; open sockets are left to their periodic check.
-    assert auth_services.ApiKey.objects.get(name="ops-robot").revoked_at is not None
+    assert ApiKey.objects.get(name="ops-robot").revoked_at is not None

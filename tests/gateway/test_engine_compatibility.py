@@ -27,14 +27,14 @@ import pytest
 import strawberry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, QuerySet
+from django.db.models import ForeignObject, Prefetch, QuerySet
 from django.db.models.fields.related_descriptors import (
     ManyToManyDescriptor,
     ReverseManyToOneDescriptor,
 )
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
-from graphql import GraphQLEnumType, GraphQLSchema, GraphQLString
+from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLSchema, GraphQLString
 from graphql.execution import Executor, MiddlewareManager
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -414,7 +414,7 @@ def test_called_signature_takes_what_is_passed(
 def field_names(cls: type) -> set[str]:
     """The fields of a NamedTuple or dataclass, else the annotated attributes of the class."""
     if isinstance(getattr(cls, "_fields", None), tuple):
-        return set(cls._fields)  # type: ignore[attr-defined]
+        return set(cls._fields)  # type: ignore[attr-defined]  # a NamedTuple's, checked above
     if dataclasses.is_dataclass(cls):
         return {field.name for field in dataclasses.fields(cls)}
     return {name for klass in cls.__mro__ for name in vars(klass).get("__annotations__", {})}
@@ -656,13 +656,14 @@ def test_a_built_strawberry_schema_is_what_install_expects() -> None:
     schema = strawberry.Schema(query=Query)
     graphql_schema = schema._schema
     assert isinstance(graphql_schema, GraphQLSchema)
-    assert graphql_schema._strawberry_schema is schema  # type: ignore[attr-defined]
+    assert graphql_schema._strawberry_schema is schema  # type: ignore[attr-defined]  # Strawberry's back-reference, set at run time
     assert isinstance(schema.extensions, tuple)
     assert issubclass(schema.execution_context_class, StrawberryGraphQLCoreExecutionContext)
     assert issubclass(schema.execution_context_class, Executor)
 
     backref = GraphQLCoreConverter.DEFINITION_BACKREF
     query_type = graphql_schema.type_map["Query"]
+    assert isinstance(query_type, GraphQLObjectType)
     assert query_type.extensions[backref].origin is Query
     field = query_type.fields["thing"]
     assert isinstance(field.extensions, dict)
@@ -674,7 +675,7 @@ def test_the_executor_class_and_extensions_set_after_build_are_used() -> None:
     schema = strawberry.Schema(query=Query)
     base = schema.execution_context_class
 
-    class Spy(base):  # type: ignore[misc, valid-type]
+    class Spy(base):  # type: ignore[misc, valid-type]  # the executor class is a runtime value
         def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
             names = [type(m).__name__ for m in self.middleware_manager.middlewares]
             note(f"middlewares:{names}")
@@ -765,11 +766,12 @@ def test_strawberry_django_objects_the_engine_reads() -> None:
 def test_django_querysets_the_engine_reads_and_sets() -> None:
     queryset = Group.objects.all()
     assert queryset._result_cache is None
-    assert queryset._prefetch_related_lookups == ()
-    assert queryset._prefetch_done is False
+    assert queryset._prefetch_related_lookups == ()  # type: ignore[attr-defined]  # Django's private prefetch state
+    assert queryset._prefetch_done is False  # type: ignore[attr-defined]  # Django's private prefetch state
     assert queryset._iterable_class is ModelIterable
     assert ModelIterable(queryset).queryset is queryset
-    assert queryset.prefetch_related("permissions")._prefetch_related_lookups == ("permissions",)
+    lookups = queryset.prefetch_related("permissions")._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's private prefetch state
+    assert lookups == ("permissions",)
     assert queryset.query.high_mark is None
     sliced = queryset[:5]
     assert sliced.query.is_sliced
@@ -792,7 +794,9 @@ def test_django_querysets_the_engine_reads_and_sets() -> None:
 
 
 def test_django_model_rows_and_descriptors_the_engine_reads() -> None:
-    assert type(Group.name) is DeferredAttribute
+    # Typed by django-stubs as its own descriptor class: what the engine sees is Django's.
+    descriptor: object = Group.name
+    assert type(descriptor) is DeferredAttribute
     assert Group.name.field.attname == "name"
     assert Group(name="x").__dict__["name"] == "x"
 
@@ -825,7 +829,9 @@ def test_django_many_to_many_managers_the_engine_reads(
     # The engine works out the key of Django's prefetch cache on its own.
     assert prefetch_cache_name(model, relation) == manager.prefetch_cache_name
     assert manager.through is descriptor.rel.through
+    assert manager.through is not None
     link = manager.through._meta.get_field(manager.source_field_name)
+    assert isinstance(link, ForeignObject)
     assert len(link.local_related_fields) == 1
     assert hasattr(manager, "_apply_rel_filters")
 

@@ -13,7 +13,7 @@ import logging
 import types
 
 import pytest
-from graphql import GraphQLError, located_error, parse
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, located_error, parse
 
 from schema.kit.extensions import tag_error_codes
 from tests.factories import make_staff
@@ -176,14 +176,19 @@ def test_client_mistakes_are_readable_bad_input(gql, query, variables, message):
 def test_the_code_says_server_error_even_where_nothing_is_masked():
     # Under DEBUG the message shows (for the developer), but the code must not blame the client.
     document = parse('{ a(u: "nope") }')
-    field = document.definitions[0].selection_set.selections[0]
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    field = operation.selection_set.selections[0]
+    assert isinstance(field, FieldNode)
     bug = located_error(TypeError("'NoneType' object is not subscriptable"), [field], ["a"])
     coerced = GraphQLError(
         "Variable '$u' has invalid value", original_error=GraphQLError("Not a UUID")
     )
     # graphql-core's validation of a literal whose scalar raised ValueError: no path, a node.
     literal = GraphQLError(
-        "Expected value of type 'UUID'", field.arguments[0].value, original_error=ValueError("x")
+        "Expected value of type 'UUID'",
+        (field.arguments or ())[0].value,
+        original_error=ValueError("x"),
     )
     tag_error_codes([bug, coerced, literal])
     assert bug.extensions == {"code": "INTERNAL_SERVER_ERROR"}

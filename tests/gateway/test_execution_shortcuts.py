@@ -8,10 +8,11 @@ loader-backed fields, nulls, and what each caller may see.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import django_filters
 import pytest
-from graphql import GraphQLError, Undefined
+from graphql import GraphQLError, GraphQLObjectType, Undefined
 from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
@@ -116,12 +117,13 @@ def test_a_root_page_read_without_cursors_answers_the_same_and_makes_no_cursor(
     built without them, and says the same about its rows, hasNextPage and totalCount."""
     staff = bearer(make_staff())
     made = []
-    original = OrderedCollectionCursor.from_model.__func__
-    monkeypatch.setattr(
-        OrderedCollectionCursor,
-        "from_model",
-        classmethod(lambda cls, *args: made.append(1) or original(cls, *args)),
-    )
+    original = OrderedCollectionCursor.from_model.__func__  # type: ignore[attr-defined]  # bound: has __func__
+
+    def counted(cls, *args):
+        made.append(1)
+        return original(cls, *args)
+
+    monkeypatch.setattr(OrderedCollectionCursor, "from_model", classmethod(counted))
     # The page after the first two rows, reached with the cursor the list gave out.
     cursor = call_graphql(
         client,
@@ -158,7 +160,9 @@ def test_a_field_with_its_own_permission_still_refuses(client, network):
 @pytest.mark.engine
 def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
     services.shipping_item_create(sku="SKU-9")
-    column = schema._schema.type_map["ShippingItem"].fields["trackingNumber"].extensions[COLUMN]
+    item_type = schema._schema.type_map["ShippingItem"]
+    assert isinstance(item_type, GraphQLObjectType)
+    column = item_type.fields["trackingNumber"].extensions[COLUMN]
     loaded = ShippingItem.objects.get()
     deferred = ShippingItem.objects.only("id").get()
     assert column_value(column, loaded) == loaded.tracking_number
@@ -167,13 +171,15 @@ def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
 
 @pytest.mark.engine
 def test_columns_with_a_resolver_or_a_permission_are_not_shortcut():
-    fields = schema._schema.type_map["DistributionCenter"].fields
+    center_type = schema._schema.type_map["DistributionCenter"]
+    assert isinstance(center_type, GraphQLObjectType)
+    fields = center_type.fields
     assert COLUMN in fields["name"].extensions
     assert COLUMN not in fields["inventoryCount"].extensions  # resolver, and Require(Staff)
 
 
 def test_a_repeated_document_is_validated_once(client):
-    cache = _get_validate_cache(512)
+    cache: Any = _get_validate_cache(512)  # a functools cache, typed as a plain callable
     call_graphql(client, "{ shippingItemsRepeat: __typename }")
     hits = cache.cache_info().hits
     call_graphql(client, "{ shippingItemsRepeat: __typename }")
@@ -197,7 +203,7 @@ def test_a_filterset_that_acts_without_input_still_runs():
 
     with pytest.raises(GraphQLError) as refused:
         apply_filters(ShippingItem.objects.all(), NeedsSku)
-    assert refused.value.extensions["code"] == "BAD_USER_INPUT"
+    assert (refused.value.extensions or {})["code"] == "BAD_USER_INPUT"
 
 
 # Selection plans (schema/plans.py): the same answers, also where a plan must step aside.
@@ -395,6 +401,7 @@ def test_total_counts_and_ids_are_planned_and_answer_as_the_ordinary_path(client
     _operations.clear()
     staff = bearer(make_staff())
     item = ShippingItem.objects.filter(batches__isnull=False).first()
+    assert item is not None
     variables = {"item": str(relay.GlobalID("ShippingItem", str(item.uuid))), "after": None}
     fast = call_graphql(client, COUNTED_PAGES, variables, authorization=staff)
     with ordinary_execution():

@@ -10,7 +10,7 @@ test_nul_characters.py; documents holding one are already refused by graphql-cor
 from __future__ import annotations
 
 import pytest
-from graphql import parse
+from graphql import OperationDefinitionNode, parse
 
 from events.models import OutboxEvent
 from modules.distribution.models import DistributionCenter
@@ -111,6 +111,7 @@ def test_nul_keeps_its_own_message(gql):
 def test_a_key_holding_a_lone_surrogate_is_refused_without_being_echoed():
     # JSON scalar objects reach the check as dicts: their keys are text too.
     operation = parse("query($j: JSON) { __typename }").definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
     errors = text_errors(operation, {"j": {"fine": 1, "nested": {"k\ud800": 2}}})
     assert [error.message for error in errors] == [
         f"Variable '$j' at 'j.nested': {SURROGATE_MESSAGE}"

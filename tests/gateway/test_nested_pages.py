@@ -9,6 +9,7 @@ for what only the ordinary path answers (totalCount, `node(id:)`), and for a dri
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -90,6 +91,7 @@ def test_each_parent_counts_only_its_own_rows(client, network):
 def test_a_node_lookup_reads_its_nested_pages_the_same_way(client, network):
     """`node(id:)` goes through an abstract type: no plan, the ordinary path reads the rows."""
     transport = Transport.objects.filter(batches__isnull=False).order_by("id").last()
+    assert transport is not None
     query = """query ($id: ID!) { node(id: $id) { ... on Transport {
         batches { edges { cursor node { alias items(last: 1) { edges { node { sku } } } } } }
     } } }"""
@@ -127,7 +129,7 @@ class FakeField:
 
 def test_a_relation_another_field_reads_or_hints_stays_with_djangos_prefetch(monkeypatch):
     monkeypatch.setattr(nested_pages, "StrawberryDjangoField", FakeField)
-    fields = [
+    fields: list[tuple[type, Any, bool]] = [
         (ShippingItem, FakeField("batches", []), True),
         (ShippingBatch, FakeField("items", []), True),
         (ShippingBatch, FakeField("items", []), False),  # e.g. a plain list of the same rows
@@ -135,7 +137,9 @@ def test_a_relation_another_field_reads_or_hints_stays_with_djangos_prefetch(mon
         (Transport, FakeField("status", ["batches__items"]), False),
     ]
     assert page_relations(fields) == {(ShippingItem, "batches")}
-    computed_hint = [(ShippingItem, FakeField("uuid", [lambda info: None]), False)]
+    computed_hint: list[tuple[type, Any, bool]] = [
+        (ShippingItem, FakeField("uuid", [lambda info: None]), False)
+    ]
     assert page_relations(fields[:1] + computed_hint) == frozenset()
 
 
@@ -212,10 +216,11 @@ def test_an_unwindowed_page_gets_exactly_strawberry_djangos_window_when_it_needs
     lists: the SQL must then be strawberry-django's own, or pages would differ."""
     pages = {"before": None, "after": None, "first": None, "last": None, **arguments}
     batches = ShippingBatch.objects.order_by("-id")
+    info: Any = InfoWithPageLimit  # a stand-in for the Info
     library = apply_cursor_pagination(
-        batches, related_field_id="items", info=InfoWithPageLimit, max_results=100, **pages
+        batches, related_field_id="items", info=info, max_results=100, **pages
     )[0]
-    sliced = apply_cursor_pagination(batches, info=InfoWithPageLimit, max_results=100, **pages)[0]
+    sliced = apply_cursor_pagination(batches, info=info, max_results=100, **pages)[0]
     unsliced = sliced.all()
     unsliced.query.clear_limits()
     limit = sliced.query.high_mark if sliced.query.is_sliced else default_page_limit()
@@ -319,6 +324,7 @@ def test_a_schema_without_our_optimizer_still_gets_windowed_pages(network):
     with CaptureQueriesContext(connection) as queries:
         result = plain.execute_sync(query, context_value=SimpleNamespace(principal=viewer))
     assert result.errors is None, result.errors
+    assert result.data is not None
     pages = [edge["node"]["batches"] for edge in result.data["shippingItems"]["edges"]]
     assert any(page["totalCount"] > 1 and page["pageInfo"]["hasNextPage"] for page in pages)
     assert all(len(page["edges"]) <= 1 for page in pages)
@@ -351,7 +357,8 @@ def test_many_to_many_rows_find_their_parent_whatever_type_their_key_comes_back_
     from types import SimpleNamespace
 
     item = ShippingItem.objects.filter(batches__isnull=False).first()
-    manager = item.batches
+    assert item is not None
+    manager: Any = item.batches  # its private prefetch API, which the stubs leave out
     _, row_key, parent_key, *_ = manager.get_prefetch_querysets([item])
     row_key, parent_key = nested_pages.integer_keys(manager, row_key, parent_key)
     link = manager.through._meta.get_field(manager.source_field_name)  # BatchMembership.item

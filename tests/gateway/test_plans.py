@@ -111,8 +111,8 @@ def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, o
     query = f'{{ __schema {{ queryType {{ name }} }} t: __type(name: "{marker}") {{ name }} }}'
     result = run(client, query, ordinary)  # anonymous
     assert result["data"]["__schema"] == {"queryType": {"name": "Query"}}
-    _get_parse_cache(512).cache_clear()
-    _get_validate_cache(512).cache_clear()
+    _get_parse_cache(512).cache_clear()  # type: ignore[attr-defined]  # a functools cache, typed as a callable
+    _get_validate_cache(512).cache_clear()  # type: ignore[attr-defined]  # a functools cache, typed as a callable
     assert _live_sources_holding(marker) == 0
 
 
@@ -128,7 +128,10 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     from schema.engine.plans import class_type_check
     from schema.root import schema
 
-    check = class_type_check(schema._schema.type_map["ShippingItem"])
+    item_type = schema._schema.type_map["ShippingItem"]
+    assert isinstance(item_type, GraphQLObjectType)
+    check = class_type_check(item_type)
+    assert check is not None
     item, other_item = ShippingItem.objects.all()[:2]
     assert check(item, None) is True
     assert check(other_item, None) is True  # the class was accepted: not asked again
@@ -136,8 +139,14 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     assert check(cast(ShippingBatchType, other_item), None) is False  # cast: asked every time
 
     asked = []
-    own = GraphQLObjectType("Own", {}, is_type_of=lambda value, info: asked.append(value) or True)
+
+    def is_type_of(value, info):
+        asked.append(value)
+        return True
+
+    own = GraphQLObjectType("Own", {}, is_type_of=is_type_of)
     own_check = class_type_check(own)
+    assert own_check is not None
     own_check(item, None)
     own_check(item, None)
     assert asked == [item, item]  # a type's own is_type_of may look at more than the class

@@ -1,11 +1,15 @@
 """The schema as a contract: committed SDL, permissions on every root field, error codes."""
 
+from enum import Enum
 from pathlib import Path
+from typing import cast
 
 import pytest
 import strawberry
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from strawberry.types.base import get_object_definition
+from strawberry.types.enum import StrawberryEnumDefinition
 
 from schema.kit.errors import missing_common_codes
 from schema.kit.permissions import Require
@@ -22,8 +26,9 @@ def root_fields():
     for root in (schema.query, schema.mutation, schema.subscription):
         if root is None:
             continue
-        for field in root.__strawberry_definition__.fields:
-            yield root.__strawberry_definition__.name, field
+        definition = get_object_definition(root, strict=True)
+        for field in definition.fields:
+            yield definition.name, field
 
 
 @pytest.mark.parametrize(
@@ -37,13 +42,15 @@ def test_every_root_field_declares_a_permission(root_name, field):
 
 def test_every_module_error_enum_has_the_common_codes():
     enums = [
-        definition
-        for definition in schema.schema_converter.type_map.values()
-        if definition.definition.name.endswith("ErrorCode")
+        concrete.definition
+        for concrete in schema.schema_converter.type_map.values()
+        if isinstance(concrete.definition, StrawberryEnumDefinition)
+        and concrete.definition.name.endswith("ErrorCode")
     ]
     assert enums, "no <Module>ErrorCode enums in the schema"
-    for enum_type in enums:
-        assert not missing_common_codes(enum_type.definition.wrapped_cls), enum_type.definition.name
+    for enum_definition in enums:
+        code_enum = cast(type[Enum], enum_definition.wrapped_cls)  # typed as its EnumMeta
+        assert not missing_common_codes(code_enum), enum_definition.name
 
 
 def test_two_modules_defining_the_same_root_field_fail_at_start_up():

@@ -25,9 +25,12 @@ import os
 import secrets
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from config.asgi import application as majestic_application
+
+if TYPE_CHECKING:
+    from asgiref.typing import Scope
 
 
 async def _read_body(receive: Any) -> bytes:
@@ -164,7 +167,7 @@ def _live() -> dict[str, Any]:
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http" or not scope["path"].startswith("/test-only/"):
-        await majestic_application(scope, receive, send)
+        await majestic_application(cast("Scope", scope), receive, send)  # the server's scope
         return
     from channels.db import database_sync_to_async
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -22,7 +23,9 @@ class GraphQLWebSocket:
     async def open(
         cls, url: str, *, protocol: str = TRANSPORT_WS, **kwargs: Any
     ) -> GraphQLWebSocket:
-        connection = await connect(url, subprotocols=[protocol], open_timeout=WAIT, **kwargs)  # type: ignore[list-item]
+        connection = await connect(
+            url, subprotocols=[Subprotocol(protocol)], open_timeout=WAIT, **kwargs
+        )
         return cls(connection)
 
     @classmethod

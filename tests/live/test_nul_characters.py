@@ -7,6 +7,8 @@ an operation's variables is a BAD_USER_INPUT error, and the connection stays ope
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.live.client import GraphQLWebSocket
@@ -41,10 +43,11 @@ async def test_a_nul_in_a_variable_is_an_error_message_and_the_connection_stays(
       signInWithPassword(username: $username, password: "x") { errors { code } }
     }"""
     async with await GraphQLWebSocket.signed_in(server.ws_url, staff["authorization"]) as ws:
-        for op_id, query, variables in [
+        operations: list[tuple[str, str, dict[str, Any]]] = [
             ("sign-in", sign_in, {"username": "staff\u0000"}),
             ("events", DOMAIN_EVENTS, {"detailTypes": ["Item\u0000Created"]}),
-        ]:
+        ]
+        for op_id, query, variables in operations:
             await ws.subscribe(op_id, query, variables)
             error = await ws.receive_for(op_id)
             assert error["type"] == "error", error

@@ -13,6 +13,7 @@ import uuid
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tests.live.client import LEGACY_WS, WAIT, GraphQLWebSocket
 from tests.live.fixtures import DOMAIN_EVENTS, eventually, subscribe_and_wait
@@ -252,7 +253,7 @@ async def test_a_message_over_the_size_limit_closes_with_1009(server, staff, bys
 
 
 async def test_a_connection_without_a_known_subprotocol_is_closed_with_4406(server):
-    async with connect(server.ws_url, subprotocols=["chat"], open_timeout=WAIT) as ws:  # type: ignore[list-item]
+    async with connect(server.ws_url, subprotocols=[Subprotocol("chat")], open_timeout=WAIT) as ws:
         with pytest.raises(Exception):  # noqa: B017 - any close is fine here, the code is checked
             await asyncio.wait_for(ws.recv(), WAIT)
     assert ws.close_code == 4406

@@ -268,6 +268,7 @@ def test_33_the_transport_runs_end_to_end(gql, staff, driver, centers, mmd_item)
     batch = ShippingBatch.objects.get(alias="AB-132")
     assert batch.completed is True
     assert batch.completed_at is not None
+    assert batch.transport is not None
     assert str(batch.transport.uuid) == transport_uuid
     item = ShippingItem.objects.get(tracking_number="202201011234")
     # MMD left the item MOVING; arrival completes it (the item state machine).

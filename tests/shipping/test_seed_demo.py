@@ -80,7 +80,9 @@ def test_the_demo_staff_is_staff_and_drivers_see_their_transports(gql):
         ]
         == 4
     )
-    driver = get_user_model().objects.get(uuid=user_api.user_uuid_for_phone_number("+15550000001"))
+    driver_uuid = user_api.user_uuid_for_phone_number("+15550000001")
+    assert driver_uuid is not None
+    driver = get_user_model().objects.get(uuid=driver_uuid)
     mine = gql("{ transports(first: 10) { totalCount } }", as_=driver)["data"]["transports"][
         "totalCount"
     ]
@@ -115,6 +117,7 @@ def test_large_seeds_are_written_in_bulk_and_stay_consistent(monkeypatch):
         assert len(open_memberships) <= 1
         if item.status == "COMPLETED":
             [membership] = item.memberships.all()
+            assert membership.batch.transport is not None
             assert membership.batch.transport.status == "ARRIVED"
             assert item.current_center_code == membership.batch.transport.destination_center_code
         elif item.status == "MOVING":
@@ -141,7 +144,9 @@ def test_centers_used_by_seeded_transports_cannot_be_deleted(gql, monkeypatch):
     from django.contrib.auth import get_user_model
 
     staff = get_user_model().objects.get(username="demo-staff")
-    code = Transport.objects.first().source_center_code
+    transport = Transport.objects.first()
+    assert transport is not None
+    code = transport.source_center_code
     result = gql(
         "mutation($c: String!) { deleteDistributionCenter(centerCode: $c) { errors { code } } }",
         {"c": code},

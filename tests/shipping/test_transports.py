@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -191,8 +192,9 @@ def test_adding_batches_emits_one_event_naming_them(gql, staff, centers):
 )
 def test_a_started_or_arrived_transport_takes_no_batches(gql, staff, centers, driver, state, code):
     # MMD accepted batches after arrival (defect 11).
+    started_or_arrived: dict[str, Any] = {state: True}
     transport = make_transport(
-        driver=driver, batches=[make_batch(items=make_items(1))], **{state: True}
+        driver=driver, batches=[make_batch(items=make_items(1))], **started_or_arrived
     )
     make_batch("LATE")
     result = gql(ADD, {"uuid": str(transport.uuid), "aliases": ["LATE"]}, as_=staff)
@@ -280,8 +282,9 @@ def test_only_an_active_driver_can_be_assigned(gql, staff, superuser, centers):
 def test_the_driver_cannot_change_once_the_transport_left(
     gql, staff, centers, driver, other_driver, state, code
 ):
+    started_or_arrived: dict[str, Any] = {state: True}
     transport = make_transport(
-        driver=driver, batches=[make_batch(items=make_items(1))], **{state: True}
+        driver=driver, batches=[make_batch(items=make_items(1))], **started_or_arrived
     )
     result = gql(ASSIGN, {"uuid": str(transport.uuid), "driver": str(other_driver.uuid)}, as_=staff)
     assert errors_of(result, "assignDriver") == [(None, code)]

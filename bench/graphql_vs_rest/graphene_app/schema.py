@@ -285,5 +285,5 @@ schema = graphene.Schema(query=Query)
 
 class StaffGraphQLView(GraphQLView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        request.staff = staff_user(request.headers.get("Authorization"))  # type: ignore[attr-defined]
+        request.staff = staff_user(request.headers.get("Authorization"))  # type: ignore[attr-defined]  # read by the resolvers
         return super().dispatch(request, *args, **kwargs)

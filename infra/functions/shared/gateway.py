@@ -68,13 +68,14 @@ class Gateway:
 
     def _in_process(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         execute = import_dotted(setting("LOCAL_GATEWAY_CLIENT") or DEFAULT_LOCAL_CLIENT)
-        return execute(
+        response: dict[str, Any] = execute(
             query,
             variables,
             api_key_scopes=list(self.scopes),
             name=f"function:{self.function_name}",
             correlation_id=self.correlation_id,
         )
+        return response
 
     def _over_http(self, url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
@@ -90,10 +91,13 @@ class Gateway:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (scheme checked above)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                return json.loads(response.read())
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as exc:
             try:
-                return json.loads(exc.read())  # GraphQL errors come as JSON bodies with a code
+                # GraphQL errors come as JSON bodies with a code
+                refusal: dict[str, Any] = json.loads(exc.read())
+                return refusal
             except ValueError:
                 raise GatewayError(f"The gateway answered HTTP {exc.code}.") from exc
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:

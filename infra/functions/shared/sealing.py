@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Any
 
 from .runtime import import_dotted, setting
 
@@ -27,7 +28,8 @@ def open_sealed(sealed: str) -> str:
         return _open_with_kms(sealed[len(KMS_PREFIX) :])
     opener = import_dotted(setting("EVENTS_SEALING_OPENER") or LOCAL_OPENER)
     try:
-        return opener(sealed)
+        plain: str = opener(sealed)
+        return plain
     except ValueError as exc:
         raise SealUnopenable("The sealed value does not open with the local key.") from exc
 
@@ -36,13 +38,14 @@ def _open_with_kms(encoded: str) -> str:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    arguments: dict = {"EncryptionContext": KMS_ENCRYPTION_CONTEXT}
+    arguments: dict[str, Any] = {"EncryptionContext": KMS_ENCRYPTION_CONTEXT}
     key_arn = os.environ.get("SEALING_KEY_ARN")
     if key_arn:
         arguments["KeyId"] = key_arn  # refuse ciphertexts of any other key
     try:
         arguments["CiphertextBlob"] = base64.b64decode(encoded, validate=True)
-        return boto3.client("kms").decrypt(**arguments)["Plaintext"].decode()
+        plain: str = boto3.client("kms").decrypt(**arguments)["Plaintext"].decode()
+        return plain
     except (ValueError, BotoCoreError, ClientError) as exc:
         raise SealUnopenable(
             f"KMS could not open the sealed value ({type(exc).__name__})."

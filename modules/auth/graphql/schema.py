@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
 from django.core.exceptions import ValidationError
@@ -16,11 +17,19 @@ from schema.kit.enums import graphql_enum
 from schema.kit.errors import mutate
 from schema.kit.permissions import Anyone, Require, SignedIn, Superuser
 
-AuthErrorCode = graphql_enum(errors.AuthErrorCode, description="Why an auth mutation failed.")
-VerificationPurpose = graphql_enum(
-    models.VerificationPurpose, description="What a verification code is for."
-)
-ApiScope = graphql_enum(models.ApiScope, description="What an API key may do.")
+if TYPE_CHECKING:
+    from enum import StrEnum
+
+    # graphql_enum builds the GraphQL twins at run time: to mypy they are StrEnum classes.
+    AuthErrorCode = StrEnum
+    VerificationPurpose = StrEnum
+    ApiScope = StrEnum
+else:
+    AuthErrorCode = graphql_enum(errors.AuthErrorCode, description="Why an auth mutation failed.")
+    VerificationPurpose = graphql_enum(
+        models.VerificationPurpose, description="What a verification code is for."
+    )
+    ApiScope = graphql_enum(models.ApiScope, description="What an API key may do.")
 
 
 @strawberry.type(description="An expected failure of an auth mutation.")
@@ -193,7 +202,8 @@ class Mutation:
         return mutate(
             SignOutPayload,
             lambda: services.session_sign_out(
-                refresh_token=refresh_token, user_uuid=info.context.principal.user_uuid
+                refresh_token=refresh_token,
+                user_uuid=cast(uuid.UUID, info.context.principal.user_uuid),  # signed in: a user
             ),
         )
 

@@ -84,19 +84,19 @@ class DistributionCenter(relay.Node):
         extensions=[Require(Staff)],
         description="The users working at this center (staff only).",
     )
-    def staff(self) -> list[User]:
-        uuids = [member.user_uuid for member in self.staff_members.all()]  # type: ignore[attr-defined]
+    def staff(self: Any) -> list[User]:
+        uuids = [member.user_uuid for member in self.staff_members.all()]
         # A member whose user no longer exists is left out (MMD answered null or crashed).
-        return [user for user in user_loader.load_many(uuids) if user is not None]
+        return [user for user in user_loader.load_many(uuids) if user is not None]  # type: ignore[misc]  # rows, resolved as User
 
     @strawberry_django.field(
         annotate={"inventory_count_annotated": _inventory_count},
         extensions=[Require(Staff)],
         description="How many items are at this center (staff only).",
     )
-    def inventory_count(self) -> int:
-        counted = getattr(self, "inventory_count_annotated", None)
-        return counted if counted is not None else self.inventory_items.count()  # type: ignore[attr-defined]
+    def inventory_count(self: Any) -> int:
+        counted: int | None = getattr(self, "inventory_count_annotated", None)
+        return counted if counted is not None else self.inventory_items.count()
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:

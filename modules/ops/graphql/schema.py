@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -14,7 +15,13 @@ from schema.kit.enums import graphql_enum
 from schema.kit.errors import mutate
 from schema.kit.permissions import ApiKey, Require, Staff
 
-OpsErrorCode = graphql_enum(errors.OpsErrorCode, description="Why an ops mutation was refused.")
+if TYPE_CHECKING:
+    from enum import StrEnum
+
+    # graphql_enum builds the GraphQL twins at run time: to mypy they are StrEnum classes.
+    OpsErrorCode = StrEnum
+else:
+    OpsErrorCode = graphql_enum(errors.OpsErrorCode, description="Why an ops mutation was refused.")
 
 
 @strawberry.type(description="A refused ops request: which input, why, and a stable code.")

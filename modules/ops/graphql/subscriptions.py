@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import TypeVar
 
 import strawberry
 from channels.db import database_sync_to_async
@@ -19,6 +19,8 @@ from schema.kit.context import Info
 from schema.kit.permissions import ApiKey, Require, Staff
 
 MAX_FILTER_VALUES = 50
+
+T = TypeVar("T")
 
 
 def _system_status() -> SystemStatus:
@@ -62,9 +64,7 @@ async def domain_event_stream(
                 yield DomainEvent.from_envelope(item)
 
 
-async def status_changes(
-    compute: Callable[[], Any], poll_seconds: float
-) -> AsyncGenerator[Any, None]:
+async def status_changes(compute: Callable[[], T], poll_seconds: float) -> AsyncGenerator[T, None]:
     """`compute()` now, then again after each change the hub hears of, whenever it differs.
 
     Every delivered event and every announced change (heartbeat, dead events) counts; it also looks
@@ -104,7 +104,7 @@ class Subscription:
         accepts = events_matching(
             _filter_values("detailTypes", detail_types), _filter_values("sources", sources)
         )
-        return domain_event_stream(accepts)  # type: ignore[return-value]
+        return domain_event_stream(accepts)  # type: ignore[return-value]  # Dropped: an error (LiveExecutionContext)
 
     @strawberry.subscription(
         extensions=[Require(Staff)],
@@ -112,4 +112,4 @@ class Subscription:
         "change of the events' state (staff).",
     )
     async def system_status(self, info: Info) -> AsyncGenerator[SystemStatus, None]:
-        return status_changes(_system_status, settings.LIVE_STATUS_POLL_SECONDS)  # type: ignore[return-value]
+        return status_changes(_system_status, settings.LIVE_STATUS_POLL_SECONDS)

@@ -63,7 +63,7 @@ class DomainEvent(SharedPayload):
             source=str(envelope.get("source", "")),
             detail_type=str(envelope.get("detailType", "")),
             occurred_at=dt.datetime.fromisoformat(detail["occurredAt"]),
-            detail=detail,
+            detail=JSON(detail),
         )
 
     @property

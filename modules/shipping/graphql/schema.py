@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -26,7 +26,13 @@ from schema.kit.errors import mutate
 from schema.kit.filters import apply_filters, filter_input, order_input
 from schema.kit.permissions import Driver, Require, Staff
 
-ShippingErrorCode = graphql_enum(errors.ShippingErrorCode)
+if TYPE_CHECKING:
+    from enum import StrEnum
+
+    # graphql_enum builds the GraphQL twins at run time: to mypy they are StrEnum classes.
+    ShippingErrorCode = StrEnum
+else:
+    ShippingErrorCode = graphql_enum(errors.ShippingErrorCode)
 
 
 @strawberry.type
@@ -36,16 +42,25 @@ class ShippingError:
     code: ShippingErrorCode
 
 
-ShippingItemFilter = filter_input(
-    filters.ShippingItemFilterSet, "ShippingItemFilter", types={"status": ShippingItemStatus}
-)
-ShippingItemOrder = order_input(filters.ShippingItemFilterSet, "ShippingItemOrder")
-ShippingBatchFilter = filter_input(filters.ShippingBatchFilterSet, "ShippingBatchFilter")
-ShippingBatchOrder = order_input(filters.ShippingBatchFilterSet, "ShippingBatchOrder")
-TransportFilter = filter_input(
-    filters.TransportFilterSet, "TransportFilter", types={"status": TransportStatus}
-)
-TransportOrder = order_input(filters.TransportFilterSet, "TransportOrder")
+if TYPE_CHECKING:
+    # filter_input and order_input build these inputs at run time: to mypy they are Any.
+    ShippingItemFilter = Any
+    ShippingItemOrder = Any
+    ShippingBatchFilter = Any
+    ShippingBatchOrder = Any
+    TransportFilter = Any
+    TransportOrder = Any
+else:
+    ShippingItemFilter = filter_input(
+        filters.ShippingItemFilterSet, "ShippingItemFilter", types={"status": ShippingItemStatus}
+    )
+    ShippingItemOrder = order_input(filters.ShippingItemFilterSet, "ShippingItemOrder")
+    ShippingBatchFilter = filter_input(filters.ShippingBatchFilterSet, "ShippingBatchFilter")
+    ShippingBatchOrder = order_input(filters.ShippingBatchFilterSet, "ShippingBatchOrder")
+    TransportFilter = filter_input(
+        filters.TransportFilterSet, "TransportFilter", types={"status": TransportStatus}
+    )
+    TransportOrder = order_input(filters.TransportFilterSet, "TransportOrder")
 
 
 def _acting_driver(info: Info) -> uuid.UUID | None:
@@ -104,9 +119,9 @@ class Query:
     def shipping_items(
         self,
         info: Info,
-        filter: ShippingItemFilter | None = None,  # type: ignore[valid-type]
+        filter: ShippingItemFilter | None = None,
         # Named `order` in GraphQL only: strawberry-django claims a Python argument called `order`.
-        sort: Annotated[ShippingItemOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+        sort: Annotated[ShippingItemOrder | None, strawberry.argument(name="order")] = None,
     ) -> QuerySet[m.ShippingItem]:
         return apply_filters(
             m.ShippingItem.objects.all(), filters.ShippingItemFilterSet, filter, sort
@@ -114,7 +129,7 @@ class Query:
 
     @strawberry_django.field(extensions=[Require(Staff)])
     def shipping_item(self, info: Info, tracking_number: str) -> ShippingItem | None:
-        return m.ShippingItem.objects.filter(tracking_number=tracking_number.strip().upper())  # type: ignore[return-value]
+        return m.ShippingItem.objects.filter(tracking_number=tracking_number.strip().upper())  # type: ignore[return-value]  # strawberry-django gets the row
 
     @bind_cursors
     @strawberry_django.connection(
@@ -123,8 +138,8 @@ class Query:
     def shipping_batches(
         self,
         info: Info,
-        filter: ShippingBatchFilter | None = None,  # type: ignore[valid-type]
-        sort: Annotated[ShippingBatchOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+        filter: ShippingBatchFilter | None = None,
+        sort: Annotated[ShippingBatchOrder | None, strawberry.argument(name="order")] = None,
     ) -> QuerySet[m.ShippingBatch]:
         return apply_filters(
             m.ShippingBatch.objects.all(), filters.ShippingBatchFilterSet, filter, sort
@@ -132,7 +147,7 @@ class Query:
 
     @strawberry_django.field(extensions=[Require(Staff)])
     def shipping_batch(self, info: Info, alias: str) -> ShippingBatch | None:
-        return m.ShippingBatch.objects.filter(alias=alias.strip())  # type: ignore[return-value]
+        return m.ShippingBatch.objects.filter(alias=alias.strip())  # type: ignore[return-value]  # strawberry-django gets the row
 
     @bind_cursors
     @strawberry_django.connection(
@@ -143,14 +158,14 @@ class Query:
     def transports(
         self,
         info: Info,
-        filter: TransportFilter | None = None,  # type: ignore[valid-type]
-        sort: Annotated[TransportOrder | None, strawberry.argument(name="order")] = None,  # type: ignore[valid-type]
+        filter: TransportFilter | None = None,
+        sort: Annotated[TransportOrder | None, strawberry.argument(name="order")] = None,
     ) -> QuerySet[m.Transport]:
         return apply_filters(m.Transport.objects.all(), filters.TransportFilterSet, filter, sort)
 
     @strawberry_django.field(extensions=[Require(Staff | Driver)])
     def transport(self, info: Info, uuid: uuid.UUID) -> Transport | None:
-        return m.Transport.objects.filter(uuid=uuid)  # type: ignore[return-value]
+        return m.Transport.objects.filter(uuid=uuid)  # type: ignore[return-value]  # strawberry-django gets the row
 
 
 @strawberry.type

@@ -79,4 +79,4 @@ class Subscription:
         if await database_sync_to_async(_visible_transport)(principal, transport_uuid) is None:
             # Same answer for "absent" and "not yours": drivers learn nothing of others' trips.
             raise GraphQLError("No such transport.", extensions={"code": "NOT_FOUND"})
-        return transport_update_stream(info, transport_uuid)  # type: ignore[return-value]
+        return transport_update_stream(info, transport_uuid)  # type: ignore[return-value]  # rows, resolved as Transport

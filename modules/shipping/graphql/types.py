@@ -8,7 +8,7 @@ Cross-module fields (centers, driver) resolve through the owning modules' loader
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 import strawberry_django
@@ -25,12 +25,21 @@ from schema.kit.context import Info
 from schema.kit.enums import graphql_enum
 from schema.kit.loaders import with_references
 
-ShippingItemStatus = graphql_enum(
-    m.ShippingItemStatus, name="ShippingItemStatus", description="Where an item is in its life."
-)
-TransportStatus = graphql_enum(
-    m.TransportStatus, name="TransportStatus", description="Where a transport is in its trip."
-)
+if TYPE_CHECKING:
+    from enum import StrEnum
+
+    # graphql_enum builds the GraphQL twins at run time: to mypy they are StrEnum classes.
+    ShippingItemStatus = StrEnum
+    TransportStatus = StrEnum
+else:
+    ShippingItemStatus = graphql_enum(
+        m.ShippingItemStatus,
+        name="ShippingItemStatus",
+        description="Where an item is in its life.",
+    )
+    TransportStatus = graphql_enum(
+        m.TransportStatus, name="TransportStatus", description="Where a transport is in its trip."
+    )
 
 
 def _viewer(info: Info) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def _resolve_node_by_uuid(cls: Any, node_id: Any, *, info: Any, required: bool =
         uuid.UUID(str(key))
     except ValueError:
         return None
-    return resolve_model_node(cls, key, info=info, required=required)
+    return resolve_model_node(cls, key, info=info, required=required)  # type: ignore[call-overload]  # overloads for Literal True/False only
 
 
 def _count_of(model: type[Any], parent_field: str) -> Coalesce:
@@ -69,7 +78,7 @@ def _count_of(model: type[Any], parent_field: str) -> Coalesce:
 @strawberry_django.type(m.ShippingItem, name="ShippingItem", description="A parcel on its way.")
 class ShippingItem(relay.Node):
     _id_attr = "uuid"
-    resolve_node = classmethod(_resolve_node_by_uuid)  # type: ignore[assignment]
+    resolve_node = classmethod(_resolve_node_by_uuid)
 
     uuid: strawberry.auto
     tracking_number: strawberry.auto
@@ -84,7 +93,7 @@ class ShippingItem(relay.Node):
 
     @strawberry_django.field(only=["current_center_code"], description="The center the item is at.")
     def current_center(self: Any) -> DistributionCenter | None:
-        return center_loader.load(self.current_center_code)
+        return center_loader.load(self.current_center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
@@ -97,7 +106,7 @@ class ShippingItem(relay.Node):
 )
 class ShippingBatch(relay.Node):
     _id_attr = "uuid"
-    resolve_node = classmethod(_resolve_node_by_uuid)  # type: ignore[assignment]
+    resolve_node = classmethod(_resolve_node_by_uuid)
 
     uuid: strawberry.auto
     alias: strawberry.auto
@@ -112,7 +121,7 @@ class ShippingBatch(relay.Node):
 
     @strawberry_django.field(annotate={"_item_count": _count_of(m.BatchMembership, "batch")})
     def item_count(self: Any) -> int:
-        count = getattr(self, "_item_count", None)
+        count: int | None = getattr(self, "_item_count", None)
         return count if count is not None else self.memberships.count()
 
     @classmethod
@@ -125,7 +134,7 @@ class ShippingBatch(relay.Node):
 )
 class Transport(relay.Node):
     _id_attr = "uuid"
-    resolve_node = classmethod(_resolve_node_by_uuid)  # type: ignore[assignment]
+    resolve_node = classmethod(_resolve_node_by_uuid)
 
     uuid: strawberry.auto
     status: TransportStatus
@@ -141,19 +150,19 @@ class Transport(relay.Node):
 
     @strawberry_django.field(only=["source_center_code"])
     def source_center(self: Any) -> DistributionCenter | None:
-        return center_loader.load(self.source_center_code)
+        return center_loader.load(self.source_center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
     @strawberry_django.field(only=["destination_center_code"])
     def destination_center(self: Any) -> DistributionCenter | None:
-        return center_loader.load(self.destination_center_code)
+        return center_loader.load(self.destination_center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
     @strawberry_django.field(only=["driver_uuid"])
     def driver(self: Any) -> User | None:
-        return user_loader.load(self.driver_uuid)
+        return user_loader.load(self.driver_uuid)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
     @strawberry_django.field(annotate={"_batch_count": _count_of(m.ShippingBatch, "transport")})
     def batch_count(self: Any) -> int:
-        count = getattr(self, "_batch_count", None)
+        count: int | None = getattr(self, "_batch_count", None)
         return count if count is not None else self.batches.count()
 
     @classmethod

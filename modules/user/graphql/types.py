@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
 import strawberry_django
@@ -20,9 +20,15 @@ from schema.kit.context import Info
 from schema.kit.enums import graphql_enum
 from schema.kit.loaders import Loader
 
-UserType = graphql_enum(
-    models.UserType, name="UserType", description="What a user does: office staff or driver."
-)
+if TYPE_CHECKING:
+    from enum import StrEnum
+
+    # graphql_enum builds the GraphQL twins at run time: to mypy they are StrEnum classes.
+    UserType = StrEnum
+else:
+    UserType = graphql_enum(
+        models.UserType, name="UserType", description="What a user does: office staff or driver."
+    )
 
 
 def _may_see_private_fields(info: Info, user: models.User) -> bool:
@@ -75,7 +81,7 @@ class User(relay.Node):
         if principal.is_staff:
             return queryset
         if principal.is_user:
-            return queryset.filter(uuid=principal.user_uuid)
+            return queryset.filter(uuid=cast(uuid.UUID, principal.user_uuid))  # a user's
         return queryset.none()
 
     @strawberry_django.field(only=["type"])

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 def current_sdl() -> str:
@@ -13,7 +13,7 @@ def current_sdl() -> str:
 class Command(BaseCommand):
     help = "Write the GraphQL SDL to schema.graphql (the committed public contract)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "schema.graphql"))
 
     def handle(self, *args: object, **options: object) -> None:

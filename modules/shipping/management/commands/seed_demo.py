@@ -100,7 +100,7 @@ def make_plan(
     loaded = {t for t in batch_transport if t is not None}
     cycle = [STATE_CYCLE[k % len(STATE_CYCLE)] for k in range(transports)]
     # A transport without batches cannot leave: it stays CREATED.
-    states = [
+    states: list[str] = [
         state if k in loaded else TransportStatus.CREATED for k, (state, _) in enumerate(cycle)
     ]
     transport_drivers = [
@@ -123,7 +123,7 @@ def make_plan(
                 transport_load[t] += 1
         item_batch.append(b)
     loose = [k for k, b in enumerate(item_batch) if b is None]
-    loose_status = {}
+    loose_status: dict[int, str] = {}
     for j, k in enumerate(loose):
         if j % 10 == 1:
             loose_status[k] = ShippingItemStatus.DAMAGED
@@ -304,7 +304,7 @@ class Command(BaseCommand):
             )
             arrived = (
                 departed + dt.timedelta(hours=self.random.randint(1, 24))
-                if state == TransportStatus.ARRIVED
+                if state == TransportStatus.ARRIVED and departed is not None  # set: not CREATED
                 else None
             )
             driver = plan.transport_drivers[k]
@@ -384,10 +384,16 @@ class Command(BaseCommand):
                     ShippingItem(
                         sku=f"{DEMO_PREFIX}SKU-{k % 50:02d}",
                         status=status,
-                        current_center_code=transport.destination_center_code if arrived else None,
+                        current_center_code=(
+                            transport.destination_center_code
+                            if arrived and transport is not None
+                            else None
+                        ),
                         created_at=(batch.created_at if batch else now)
                         - dt.timedelta(minutes=self.random.randint(1, 600)),
-                        completed_at=transport.arrived_at if arrived else None,
+                        completed_at=(
+                            transport.arrived_at if arrived and transport is not None else None
+                        ),
                     )
                 )
             created = self.insert_items(rows)
@@ -410,7 +416,7 @@ class Command(BaseCommand):
     def insert_items(rows: list[ShippingItem]) -> list[ShippingItem]:
         """Insert a chunk with fresh tracking numbers; a (vanishingly rare) clash redraws them."""
         for _attempt in range(5):
-            numbers = set()
+            numbers: set[str] = set()
             while len(numbers) < len(rows):
                 numbers.add(new_tracking_number())
             for row, number in zip(rows, numbers, strict=True):
