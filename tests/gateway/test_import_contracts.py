@@ -149,3 +149,14 @@ def test_every_file_of_a_domain_core_is_under_the_no_strawberry_contract() -> No
         )
     ]
     assert core_files and uncovered == []
+
+
+def test_a_modules_package_file_imports_nothing() -> None:
+    """`modules/<name>/__init__.py` is the package the contract cannot name without its face:
+    it stays empty of imports (the core's files and the face are imported by their own names)."""
+    import ast
+
+    for init in (REPO / "modules").glob("*/__init__.py"):
+        tree = ast.parse(init.read_text())
+        imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+        assert imports == [], f"{init.relative_to(REPO)} imports {ast.unparse(imports[0])}"
