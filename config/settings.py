@@ -178,6 +178,9 @@ GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Off (`GRAPHQL_ENGINE=off`): the schema is built without the read engine (schema/engine/), and
+# every field resolves Strawberry's own way. CI runs the suite once like this.
+GRAPHQL_ENGINE = env_bool("GRAPHQL_ENGINE", True)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
 STRAWBERRY_DJANGO = {

@@ -177,7 +177,7 @@ def build_schema() -> Schema:
         ],
     )
     node_face.load_node_keys(built)
-    if engine.enabled():
+    if settings.GRAPHQL_ENGINE:
         engine.install(built)
     return built
 

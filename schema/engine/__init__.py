@@ -2,7 +2,8 @@
 
 An internal library with one door: `install(schema)` once the schema is built, and
 `ordinary_execution()`, the kill switch under which every field resolves the ordinary way (tests
-compare both; the bench measures both). It imports nothing of the project; the private APIs of
+compare both; the bench measures both). The root installs it unless the GRAPHQL_ENGINE setting
+is off. It imports nothing of the project; the private APIs of
 graphql-core, Strawberry, strawberry-django and Django it depends on are listed, with the versions
 checked, in COMPATIBILITY.md beside it.
 
@@ -13,8 +14,6 @@ checked, in COMPATIBILITY.md beside it.
 """
 
 from __future__ import annotations
-
-import os
 
 import strawberry
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -30,14 +29,6 @@ from schema.engine.execution import (
 from schema.engine.plans import PlannedExecution
 
 __all__ = ["install", "ordinary_execution", "page_info_without_cursors", "shortcuts_on"]
-
-SWITCH_ENV = "GRAPHQL_ENGINE"
-"""`GRAPHQL_ENGINE=off` builds the schema without the engine: every GraphQL test then runs the
-ordinary way too (the second pass in .ci/run), in this process and in servers it starts."""
-
-
-def enabled() -> bool:
-    return os.environ.get(SWITCH_ENV, "on").lower() not in ("off", "0", "false")
 
 
 def install(schema: strawberry.Schema) -> None:
