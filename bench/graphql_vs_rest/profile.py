@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument(
         "--cprofile-mode", default=None, help="profile under this ablation mode (default: ours)"
     )
+    parser.add_argument(
+        "--cprofile-hand", action="store_true", help="profile the hand-written view instead"
+    )
     parser.add_argument("--sort", default="cumulative", help="pstats order (e.g. tottime)")
     parser.add_argument("--lines", type=int, default=40, help="functions to print")
     parser.add_argument(
@@ -170,9 +173,10 @@ def main() -> None:
 
     if args.cprofile:
         profiler = cProfile.Profile()
+        profiled = rest("hand") if args.cprofile_hand else strawberry
         with ablation.mode(args.cprofile_mode or ablation.OURS):
-            strawberry()
-            profiler.runcall(lambda: [strawberry() for _ in range(requests)])
+            profiled()
+            profiler.runcall(lambda: [profiled() for _ in range(requests)])
         stats = pstats.Stats(profiler).sort_stats(args.sort)
         stats.print_stats(args.lines)
         for function in args.callers:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import strawberry
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from schema.engine import hint_cache
 from schema.engine.execution import (
     ColumnExecution,
     NestedPageOptimizer,
@@ -47,6 +48,7 @@ def install(schema: strawberry.Schema) -> None:
     schema.extensions = tuple(extensions)
     # Strawberry's private `_schema` is the graphql-core schema it built (COMPATIBILITY.md).
     apply_shortcuts(schema._schema, schema.config.info_class)
+    hint_cache.note_relations_while_walking()
 
 
 def _is_stock_optimizer(extension: object) -> bool:

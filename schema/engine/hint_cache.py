@@ -15,7 +15,12 @@ related type's get_queryset, which filters by the caller) and whatever a callabl
 So:
 - the many-to-many pages built by PageBuilder (a callable hint, schema/nested_pages.py) are kept
   as `DeferredPage`s, which call the builder again for each request, with that request's Info;
-- a store holding any other Prefetch is not kept (reverse foreign-key pages, custom querysets);
+- the other relations the optimizer prefetches (reverse foreign keys: a transport's batches) are
+  kept as `DeferredRelation`s: the hints the walk gathered for the related rows, and the
+  queryset they apply to built again for each request, as the optimizer builds it
+  (`_get_prefetch_queryset`: the type's and the field's get_queryset, the page's window);
+- a store holding any other Prefetch is not kept (a prefix copy under a foreign key, custom
+  querysets, inheritance);
 - a schema with any other callable hint (a field's, a type's, a model property's) keeps nothing
   (`hints_are_static`, checked once when the schema is built).
 """
@@ -26,7 +31,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +47,7 @@ from graphql import (
 from graphql.pyutils import Path
 from strawberry.types import Info
 from strawberry.types.nodes import get_variable_values
+from strawberry_django import optimizer as library_optimizer
 from strawberry_django.optimizer import (
     OptimizerConfig,
     OptimizerStore,
@@ -79,6 +85,12 @@ class KeptStore:
     store: OptimizerStore
     # Keep the objects whose ids make the key alive, so no other object takes their id.
     held: tuple[Any, ...]
+
+
+# Set while `optimize` walks a selection: the relations the optimizer prefetches meanwhile.
+_built_relations: ContextVar[list[DeferredRelation] | None] = ContextVar(
+    "majestic_built_relations", default=None
+)
 
 
 def note_built_page(builder: Callable[[Info], Prefetch], info: Info, page: Prefetch) -> None:
@@ -124,6 +136,129 @@ class DeferredPage:
             path=self.path,
         )
         return self.builder(type(info)(_raw_info=raw, _field=self.field))
+
+
+@dataclass(frozen=True, eq=False)
+class DeferredRelation:
+    """A kept store's prefetched relation (`_get_hints_from_django_relation`): the hints the walk
+    gathered for the related rows (`store`, its own relations deferred too), applied for each
+    request to the queryset the optimizer builds for that request (`_get_prefetch_queryset`)."""
+
+    walked: Prefetch  # the walk's own lookup, which this one stands for in the kept store
+    store: OptimizerStore
+    remote_model: type
+    field: Any  # the relation's Strawberry field
+    field_parent_type: Any  # the GraphQL type that holds the field
+    field_node: Any
+    related_field_id: str | None
+    config: OptimizerConfig
+    field_name: str
+    field_nodes: tuple[Any, ...]
+    return_type: Any
+    parent_type: Any
+    path: Path
+
+    def __call__(self, info: Info) -> Prefetch:
+        raw = info._raw_info._replace(
+            field_name=self.field_name,
+            field_nodes=list(self.field_nodes),
+            return_type=self.return_type,
+            parent_type=self.parent_type,
+            path=self.path,
+        )
+        queryset = library_optimizer._get_prefetch_queryset(
+            self.remote_model,
+            raw.schema._strawberry_schema,  # type: ignore[attr-defined]  # set there by strawberry
+            self.field,
+            self.field_parent_type,
+            self.field_node,
+            config=self.config,
+            info=raw,
+            related_field_id=self.related_field_id,
+        )
+        lookup = Prefetch(
+            self.walked.prefetch_through,
+            queryset=self.store.apply(queryset, info=raw, config=self.config),
+        )
+        # The optimizer's mark on its own lookups: merged with another on the same relation,
+        # its queryset wins (OptimizerStore._apply_prefetch_related).
+        lookup._optimizer_sentinel = library_optimizer._sentinel  # type: ignore[attr-defined]  # the library's private mark
+        return lookup
+
+
+_library_relation_hints = library_optimizer._get_hints_from_django_relation
+
+
+def _relation_hints_noted(
+    field: Any,
+    field_selection: Any,
+    model_field: Any,
+    model_fieldname: str,
+    schema: Any,
+    *,
+    config: OptimizerConfig,
+    parent_type: Any,
+    field_info: GraphQLResolveInfo,
+    path: str,
+    cache: dict[type, list[tuple[int, OptimizerStore]]],
+    level: int = 0,
+) -> OptimizerStore:
+    """strawberry-django's `_get_hints_from_django_relation`, noting (while `optimize` walks) what
+    it needs to build the relation's lookup again: the related rows' store, which it adds to
+    `cache` just before building the lookup, and its own arguments."""
+    remote = getattr(model_field, "remote_field", None)
+    remote_model = getattr(remote, "model", None)
+    stores_before = len(cache.get(remote_model, ()))  # type: ignore[arg-type]  # None: no entry
+    store = _library_relation_hints(
+        field,
+        field_selection,
+        model_field,
+        model_fieldname,
+        schema,
+        config=config,
+        parent_type=parent_type,
+        field_info=field_info,
+        path=path,
+        cache=cache,
+        level=level,
+    )
+    notes = _built_relations.get()
+    if notes is None:
+        return store
+    stores = cache.get(remote_model, [])  # type: ignore[arg-type]  # None: no entry
+    walked = store.prefetch_related[-1] if store.prefetch_related else None
+    if (
+        len(stores) > stores_before
+        and stores[-1][0] == level
+        and isinstance(walked, Prefetch)
+        and walked.prefetch_through == path
+        and walked.queryset is not None
+        and not is_inheritance_qs(walked.queryset)
+    ):
+        notes.append(
+            DeferredRelation(
+                walked=walked,
+                store=stores[-1][1].copy(),
+                remote_model=remote_model,  # type: ignore[arg-type]  # a relation's model
+                field=field,
+                field_parent_type=parent_type,
+                field_node=field_selection,
+                related_field_id=getattr(remote, "attname", None) or getattr(remote, "name", None),
+                config=config,
+                field_name=field_info.field_name,
+                field_nodes=tuple(field_info.field_nodes),
+                return_type=field_info.return_type,
+                parent_type=field_info.parent_type,
+                path=field_info.path,
+            )
+        )
+    return store
+
+
+def note_relations_while_walking() -> None:
+    """Put `_relation_hints_noted` in the optimizer's module, where its walk calls the function by
+    name (once; outside a walk of `optimize` it only passes the call on)."""
+    library_optimizer._get_hints_from_django_relation = _relation_hints_noted
 
 
 def optimize(
@@ -188,7 +323,9 @@ def _walk(
     if strawberry_type is None:
         return None
     pages: list[tuple[Any, Info, Prefetch]] = []
+    relations: list[DeferredRelation] = []
     token = _built_pages.set(pages)
+    relations_token = _built_relations.set(relations)
     try:
         store = OptimizerStore()
         for definition in get_possible_concrete_types(model, schema, strawberry_type):
@@ -203,15 +340,32 @@ def _walk(
             if found is not None:
                 store |= found
     finally:
+        _built_relations.reset(relations_token)
         _built_pages.reset(token)
-    return store, _keepable(store, pages)
+    return store, _keepable(store, pages, relations)
 
 
 def _keepable(
-    store: OptimizerStore, pages: list[tuple[Any, Info, Prefetch]]
+    store: OptimizerStore,
+    pages: list[tuple[Any, Info, Prefetch]],
+    relations: list[DeferredRelation],
 ) -> OptimizerStore | None:
-    """`store` with PageBuilder's pages deferred, or None when another Prefetch is in it."""
-    deferred = {id(page): DeferredPage.of(builder, info) for builder, info, page in pages}
+    """`store` with PageBuilder's pages and the optimizer's relations deferred (theirs too), or
+    None when another Prefetch is in it."""
+    deferred: dict[int, Any] = {
+        id(page): DeferredPage.of(builder, info) for builder, info, page in pages
+    }
+    # A relation is noted once its own nested relations are: theirs are deferred first.
+    for relation in relations:
+        inner = _deferred_store(relation.store, deferred)
+        if inner is not None:
+            deferred[id(relation.walked)] = replace(relation, store=inner)
+    return _deferred_store(store, deferred)
+
+
+def _deferred_store(store: OptimizerStore, deferred: dict[int, Any]) -> OptimizerStore | None:
+    """A copy of `store` whose Prefetches are the deferred ones standing for them, or None when
+    one has none."""
     prefetches: list[PrefetchType] = []
     for hint in store.prefetch_related:
         if isinstance(hint, Prefetch):

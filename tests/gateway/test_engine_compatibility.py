@@ -238,6 +238,8 @@ NAMES: list[tuple[str, str]] = [
     # strawberry-django
     ("strawberry_django.optimizer", "_get_model_hints"),
     ("strawberry_django.optimizer", "_get_gql_definition"),
+    ("strawberry_django.optimizer", "_get_prefetch_queryset"),
+    ("strawberry_django.optimizer", "_sentinel"),
     ("strawberry_django.optimizer", "optimize"),
     ("strawberry_django.optimizer", "optimizer"),
     ("strawberry_django.optimizer", "is_optimized"),
@@ -358,6 +360,12 @@ CALLED: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
         ("parent_type", "info", "config"),
     ),
     ("strawberry_django.optimizer", "_get_gql_definition", ("schema", "definition"), ()),
+    (
+        "strawberry_django.optimizer",
+        "_get_prefetch_queryset",
+        ("remote_model", "schema", "field", "parent_type", "field_node"),
+        ("config", "info", "related_field_id"),
+    ),
     ("strawberry_django.optimizer", "optimize", ("qs", "info"), ("config", "store")),
     ("strawberry_django.optimizer", "OptimizerStore.apply", ("self", "qs"), ("info", "config")),
     (
@@ -558,11 +566,34 @@ SOURCE_MENTIONS: list[tuple[str, str, str]] = [
     ),
     # A field with prefetch hints of its own is left alone; callable hints get the Info.
     (
-        "strawberry_django.optimizer",
-        "_get_hints_from_django_relation",
+        "schema.engine.hint_cache",
+        "_library_relation_hints",  # the library's (the engine puts its own in the module)
         "if field_store and field_store.prefetch_related:",
     ),
     ("strawberry_django.optimizer", "OptimizerStore.with_resolved_callables", "p(info)"),
+    # hint_cache.py:_relation_hints_noted: the relation's store enters `cache` just before its
+    # lookup is built from `_get_prefetch_queryset`, and both callers find the function by name.
+    (
+        "schema.engine.hint_cache",
+        "_library_relation_hints",
+        "cache.setdefault(remote_model, []).append((level, field_store))",
+    ),
+    (
+        "schema.engine.hint_cache",
+        "_library_relation_hints",
+        "field_qs = field_store.apply(base_qs, info=field_info, config=config)",
+    ),
+    ("schema.engine.hint_cache", "_library_relation_hints", "base_qs = _get_prefetch_queryset("),
+    (
+        "strawberry_django.optimizer",
+        "_get_hints_from_django_field",
+        "store = _get_hints_from_django_relation(",
+    ),
+    (
+        "strawberry_django.optimizer",
+        "_get_hints_from_django_foreign_key",
+        "store = _get_hints_from_django_relation(",
+    ),
     # Window annotations emulated by execution.py:window and nested_pages.py:_whole_pages.
     (
         "strawberry_django.relay.cursor_connection",
@@ -605,6 +636,18 @@ SOURCE_MENTIONS: list[tuple[str, str, str]] = [
 )
 def test_relied_upon_source_is_still_there(module: str, dotted: str, text: str) -> None:
     assert text in inspect.getsource(resolve(module, dotted))
+
+
+def test_the_noted_relation_hints_take_the_librarys_parameters() -> None:
+    """hint_cache.py puts `_relation_hints_noted` where the library's walk calls
+    `_get_hints_from_django_relation`: it must take what the library's function takes."""
+    from schema.engine import hint_cache
+
+    library = inspect.signature(hint_cache._library_relation_hints).parameters
+    noted = inspect.signature(hint_cache._relation_hints_noted).parameters
+    assert [(p.name, p.kind) for p in library.values()] == [
+        (p.name, p.kind) for p in noted.values()
+    ]
 
 
 def test_the_engines_class_based_is_type_of_modules_exist() -> None:

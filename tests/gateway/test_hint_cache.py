@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from strawberry_django.optimizer import OptimizerStore
 
-from modules.shipping.models import BatchMembership, ShippingBatch, Transport
+from modules.shipping.models import BatchMembership, ShippingBatch
 from schema.engine import hint_cache
 from schema.engine.execution import NestedPageOptimizer, apply_shortcuts, ordinary_execution
 from schema.engine.hint_cache import STATIC_HINTS, hints_are_static
@@ -134,8 +134,44 @@ def test_a_kept_selection_gives_each_caller_only_their_own_nested_rows(client, n
     assert sorted(as_staff[shared]) == sorted([*before[shared], extra.alias])
     assert as_driver == ordinary == before
     assert len(as_staff) > len(as_driver)
-    # Only the transports were walked again (a reverse foreign-key page is built while walking).
-    assert walks[walked:] == [Transport]
+    # Nothing was walked again: each request's pages, reverse foreign-key ones (a transport's
+    # batches) among them, are built for its caller from the kept walk.
+    assert walks[walked:] == []
+
+
+# A transport's batches are a reverse foreign-key page; each batch's transport is its parent,
+# whose `status` the walk adds to the transports' columns.
+TRANSPORT_BATCHES = """
+query Transports($batches: Int) { transports(first: 10) { edges { node { status
+    batches(first: $batches) { totalCount edges { node { alias transport { status } } } }
+} } } }
+"""
+
+
+@pytest.mark.engine
+def test_a_kept_reverse_foreign_key_page_is_built_by_each_requests_variables(
+    client, network, walks
+):
+    staff = bearer(make_staff())
+    call_graphql(client, TRANSPORT_BATCHES, {"batches": 1}, authorization=staff)
+    walked = len(walks)
+    answers = {}
+    for size in (1, 2):
+        with CaptureQueriesContext(connection) as kept_queries:
+            answers[size] = call_graphql(
+                client, TRANSPORT_BATCHES, {"batches": size}, authorization=staff
+            )
+        with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+            ordinary = call_graphql(
+                client, TRANSPORT_BATCHES, {"batches": size}, authorization=staff
+            )
+        assert answers[size] == ordinary
+        assert len(kept_queries) == len(ordinary_queries)
+    assert len(walks) == walked
+    for size, answer in answers.items():
+        pages = [edge["node"]["batches"] for edge in answer["data"]["transports"]["edges"]]
+        assert max(page["totalCount"] for page in pages) >= 2
+        assert all(len(page["edges"]) == min(size, page["totalCount"]) for page in pages)
 
 
 def _item(tracking_number: str):
