@@ -31,6 +31,21 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def cost_buckets_by_scope(raw: str) -> dict[str, tuple[int, float]]:
+    """ "events=4000:200,distribution=8000:400" -> {"EVENTS": (4000, 200.0), ...}."""
+    buckets: dict[str, tuple[int, float]] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        scope, _, bucket = entry.partition("=")
+        size, _, rate = bucket.partition(":")
+        try:
+            buckets[scope.strip().upper()] = (int(size), float(rate))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"GRAPHQL_COST_BUCKETS_BY_SCOPE: {entry!r} is not scope=size:rate"
+            ) from None
+    return buckets
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -177,6 +192,25 @@ AUTH_PASSWORD_VALIDATORS = [
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
+GRAPHQL_MAX_DIRECTIVES = env_int("GRAPHQL_MAX_DIRECTIVES", 50)
+GRAPHQL_MAX_DOCUMENT_CHARS = env_int("GRAPHQL_MAX_DOCUMENT_CHARS", 30_000)
+# Query cost (schema/guard/): an operation above GRAPHQL_MAX_COST is refused before it runs; each
+# client has a leaky bucket of GRAPHQL_COST_BUCKET_SIZE points restored at
+# GRAPHQL_COST_RESTORE_RATE per second (a frontend's normal use never empties it). API keys with
+# a scope listed in GRAPHQL_COST_BUCKETS_BY_SCOPE ("events=4000:200,distribution=8000:400") get
+# that bucket instead (the largest of their scopes').
+GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 1000)
+GRAPHQL_COST_BUCKET_SIZE = env_int("GRAPHQL_COST_BUCKET_SIZE", 2000)
+GRAPHQL_COST_RESTORE_RATE = float(env_str("GRAPHQL_COST_RESTORE_RATE", "100"))
+GRAPHQL_COST_BUCKETS_BY_SCOPE = cost_buckets_by_scope(env_str("GRAPHQL_COST_BUCKETS_BY_SCOPE", ""))
+# A bucket in Redis answers within this time, or the operation runs unmetered (logged).
+GRAPHQL_COST_REDIS_TIMEOUT_SECONDS = float(env_str("GRAPHQL_COST_REDIS_TIMEOUT_SECONDS", "0.5"))
+# Who may introspect: on (anyone), staff, off. Production defaults to staff (GraphiQL signed in).
+GRAPHQL_INTROSPECTION = env_str("GRAPHQL_INTROSPECTION", "staff" if IS_PRODUCTION else "on")
+if GRAPHQL_INTROSPECTION not in {"on", "staff", "off"}:
+    raise ImproperlyConfigured("GRAPHQL_INTROSPECTION must be on, staff or off")
+# "Did you mean ...?" in error messages maps the schema for whoever cannot introspect it.
+GRAPHQL_HIDE_SUGGESTIONS = env_bool("GRAPHQL_HIDE_SUGGESTIONS", IS_PRODUCTION)
 GRAPHQL_MAX_PAGE_SIZE = 100
 # Off (`GRAPHQL_ENGINE=off`): the schema is built without the read engine (schema/engine/), and
 # every field resolves Strawberry's own way. CI runs the suite once like this.

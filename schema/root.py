@@ -3,7 +3,6 @@ extensions around it, and the read engine installed on it."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -12,10 +11,8 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -30,6 +27,9 @@ from modules.ops import graphql as ops_face
 from modules.shipping import graphql as shipping_face
 from modules.user import graphql as user_face
 from schema import engine
+from schema.guard.document_limits import document_limits_rule
+from schema.guard.extension import OperationGuard
+from schema.guard.suggestions import without_suggestions
 from schema.kit import node as node_face
 from schema.kit.extensions import (
     MaskUnexpectedErrors,
@@ -80,6 +80,8 @@ class MajesticSchema(Schema):
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = mask_unexpected(errors)
+            if settings.GRAPHQL_HIDE_SUGGESTIONS:
+                result.errors = without_suggestions(result.errors)
         return result
 
     def process_errors(
@@ -139,20 +141,6 @@ class MajesticExecutionContext(TextCheckedExecution, LiveExecutionContext):
     run as schema/kit/live.py says. The engine adds its mixins above this (schema.engine)."""
 
 
-@cache
-def limit_rules(max_depth: int, max_aliases: int) -> tuple[type, ...]:
-    """The depth and alias limits as validation rules, made once per pair of limits.
-
-    ValidationCache keys its entries on the rule classes, and each QueryDepthLimiter or
-    MaxAliasesLimiter instance (one per request) makes new classes: used directly, no repeated
-    document would ever be a cache hit.
-    """
-    return (
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    )
-
-
 def build_schema() -> Schema:
     query = merge_root("Query", roots("Query"))
     assert query is not None  # every face but node's may leave it out; node's has one
@@ -163,12 +151,17 @@ def build_schema() -> Schema:
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         execution_context_class=MajesticExecutionContext,
         extensions=[
+            OperationGuard,  # first: its size check runs before the document is parsed
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
             lambda: AddValidationRules(
                 [
-                    *limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES),
+                    document_limits_rule(
+                        settings.GRAPHQL_MAX_DEPTH,
+                        settings.GRAPHQL_MAX_ALIASES,
+                        settings.GRAPHQL_MAX_DIRECTIVES,
+                    ),
                     ValidTextInStringLiterals,
                 ]
             ),

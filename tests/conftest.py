@@ -11,9 +11,12 @@ from django.test import Client
 
 
 class GraphQLResponse(dict):
-    """The JSON body of a GraphQL response, with the HTTP status beside it."""
+    """The JSON body of a GraphQL response, with the HTTP status beside it. Its `extensions`
+    (the cost report, which changes from call to call) are kept beside it too, so that answers
+    compare equal by their data and errors."""
 
     status_code: int
+    extensions: dict[str, Any]
 
     @property
     def error_codes(self) -> list[str]:
@@ -41,8 +44,11 @@ def call_graphql(
     else:
         body = json.dumps({"query": query, "variables": variables or {}})
         response = client.post("/graphql/", body, content_type="application/json", **headers)
-    result = GraphQLResponse(response.json())
+    body = response.json()
+    extensions = body.pop("extensions", {})
+    result = GraphQLResponse(body)
     result.status_code = response.status_code
+    result.extensions = extensions
     return result
 
 
@@ -82,6 +88,33 @@ def forget_long_lists():
     nested_pages._long_lists.clear()
     yield
     nested_pages._long_lists.clear()
+
+
+@pytest.fixture(autouse=True)
+def full_cost_budgets():
+    """Every test starts with full cost buckets (kept per process, or in Redis across runs)."""
+    from django.conf import settings
+
+    from schema.guard import budgets
+
+    store = budgets.budget_store  # a test may replace it
+    store.cache_clear()
+    if settings.REDIS_URL:
+        import redis
+
+        connection = redis.Redis.from_url(settings.REDIS_URL)
+        for key in connection.scan_iter(f"{budgets.redis_prefix()}*"):
+            connection.delete(key)
+    yield
+    store.cache_clear()
+
+
+@pytest.fixture
+def uncapped_cost(settings: Any) -> None:
+    """No cost limit and a bottomless budget: for tests of deep reads (the engine's), whose
+    documents cost more than the public default allows (schema/guard/)."""
+    settings.GRAPHQL_MAX_COST = 10**9
+    settings.GRAPHQL_COST_BUCKET_SIZE = 10**9
 
 
 def pytest_report_header(config: pytest.Config) -> str:

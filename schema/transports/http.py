@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 
 from modules.auth.api import AuthenticationFailed, authenticate, client_address_from
 from request_state import current_actor
+from schema.guard.extension import THROTTLED
 from schema.kit import loaders
 from schema.kit.context import Context
 
@@ -144,6 +145,8 @@ class GraphQLHTTPView(View):
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _RequestError(400, "The request is not valid JSON.") from exc
+        except RecursionError as exc:  # thousands of nested arrays: malformed input, not a crash
+            raise _RequestError(400, "The request's JSON is nested too deeply.") from exc
 
     def _execute(
         self, request: HttpRequest, media_type: str, params: dict[str, Any], context: Context
@@ -209,6 +212,14 @@ class GraphQLHTTPView(View):
                     for e in result.errors or []
                 )
                 status = 500 if server_fault else 400
+        throttled = _throttled(result.errors)
+        if throttled is not None:
+            # Over budget: 429 whatever the media type, and when to come back (RFC 9110).
+            response = self._response(media_type, 429, payload)
+            retry_after = (throttled.extensions or {}).get("retryAfter")
+            if retry_after is not None:
+                response["Retry-After"] = str(retry_after)
+            return response
         return self._response(media_type, status, payload)
 
     @staticmethod
@@ -224,6 +235,10 @@ class GraphQLHTTPView(View):
     ) -> HttpResponse:
         error = GraphQLError(message, extensions={"code": code}).formatted
         return self._response(media_type, status, {"errors": [error]})
+
+
+def _throttled(errors: list[GraphQLError] | None) -> GraphQLError | None:
+    return next((e for e in errors or () if (e.extensions or {}).get("code") == THROTTLED), None)
 
 
 class _RequestError(Exception):

@@ -51,6 +51,7 @@ from modules.auth.api import (
     client_address_from,
 )
 from request_state import CORRELATION_HEADER, correlation_id, current_actor, new_correlation_id
+from schema.guard.extension import admit_subscription
 from schema.kit import loaders
 from schema.kit.context import Context
 
@@ -156,6 +157,18 @@ class ConnectionOperations:
             return _request_error(operation_type)
         if operation_type in (OperationType.QUERY, OperationType.MUTATION):
             return self._execute_in_thread(query, variable_values, operation_name, context)
+        # Queries and mutations meet the guard in the schema (schema/guard/extension.py);
+        # Strawberry's streaming path has no way to refuse from there, so subscriptions meet
+        # it here, before they start.
+        refusal = await database_sync_to_async(admit_subscription)(
+            self.schema._schema,  # type: ignore[attr-defined]  # the graphql-core schema Strawberry built (private)
+            query or "",
+            operation_name,
+            variable_values,
+            context,
+        )
+        if refusal:
+            return _request_error(*refusal)
         # The operation runs in its own task: these stay set for its resolvers, and its events.
         correlation_id.set(context.correlation_id)
         current_actor.set(context.principal.as_actor())
@@ -215,8 +228,8 @@ class ConnectionOperations:
             correlation_id.reset(correlation_token)
 
 
-async def _request_error(error: GraphQLError) -> AsyncGenerator[ExecutionResult, None]:
-    yield PreExecutionError(data=None, errors=[error])
+async def _request_error(*errors: GraphQLError) -> AsyncGenerator[ExecutionResult, None]:
+    yield PreExecutionError(data=None, errors=list(errors))
 
 
 def _powers(principal: Principal) -> tuple[Any, ...]:

@@ -12,7 +12,8 @@ from modules.distribution.models import CenterInventoryItem, CenterStaffMember
 from tests.distribution.factories import make_center
 from tests.factories import make_staff
 
-pytestmark = pytest.mark.django_db
+# Reads of whole lists, to show the SQL count does not grow: dearer than the public cost limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncapped_cost")]
 
 NESTED = """
 {

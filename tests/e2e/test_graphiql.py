@@ -35,7 +35,8 @@ async def test_graphiql_loads_from_the_server_and_runs_a_query(server, browser):
     page = await open_graphiql(server, browser)
     await run(page, "{ __typename }")
     result = json.loads(await page.wait_for(f"{RESULT}.includes('__typename') && {RESULT}"))
-    assert result == {"data": {"__typename": "Query"}}
+    assert result["data"] == {"__typename": "Query"}
+    assert result["extensions"]["cost"]["requestedQueryCost"] == 0  # the guard's report
     assert page.console_errors == []
     assert [url for url in page.requested_urls if not from_this_server(server, url)] == []
 

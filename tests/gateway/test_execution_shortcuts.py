@@ -25,7 +25,8 @@ from schema.transports.http import encode_json
 from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
 
-pytestmark = pytest.mark.django_db
+# Deep reads that cost more than the public limit: what they check is how the engine reads them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncapped_cost")]
 
 TRANSPORTS = """
 { transports(first: 10) { pageInfo { hasNextPage endCursor } edges { cursor node {

@@ -24,7 +24,8 @@ from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch
 
-pytestmark = pytest.mark.django_db
+# Deep reads that cost more than the public limit: what they check is how the engine reads them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncapped_cost")]
 
 ITEMS = """
 query Items($batches: Int) { shippingItems(first: 20) { edges { node { trackingNumber

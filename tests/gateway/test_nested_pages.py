@@ -30,7 +30,8 @@ from tests.conftest import bearer, call_graphql
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch, make_items
 
-pytestmark = pytest.mark.django_db
+# Deep reads that cost more than the public limit: what they check is how the engine reads them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncapped_cost")]
 
 # Three levels of pages: transports -> batches (reverse foreign key) -> items (many-to-many)
 # -> batches (many-to-many, the other way), with cursors, pageInfo and counts along the way.

@@ -99,7 +99,7 @@ def _live_sources_holding(marker: str) -> int:
 
 
 @WAYS
-def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, ordinary):
+def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, ordinary, settings):
     """Plans must not keep field nodes alive: a node's `loc` links its document's whole token
     chain and its Source, so a cache holding nodes would pin the complete request text (here an
     anonymous introspection request carrying a large literal) after the parser and validation
@@ -107,6 +107,7 @@ def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, o
     from strawberry.extensions.parser_cache import _get_parse_cache
     from strawberry.extensions.validation_cache import _get_validate_cache
 
+    settings.GRAPHQL_MAX_DOCUMENT_CHARS = 200_000
     marker = f"pinned-{ordinary}-" + "x" * 100_000
     query = f'{{ __schema {{ queryType {{ name }} }} t: __type(name: "{marker}") {{ name }} }}'
     result = run(client, query, ordinary)  # anonymous

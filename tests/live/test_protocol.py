@@ -27,7 +27,8 @@ pytestmark = pytest.mark.live
 async def test_a_query_over_the_socket_answers_as_the_signed_in_user(server, staff):
     async with await GraphQLWebSocket.signed_in(server.ws_url, staff["authorization"]) as ws:
         payload = await ws.execute("me", "{ me { uuid username } }")
-    assert payload == {"data": {"me": {"uuid": staff["uuid"], "username": staff["username"]}}}
+    assert payload["data"] == {"me": {"uuid": staff["uuid"], "username": staff["username"]}}
+    assert payload["extensions"]["cost"]["actualQueryCost"] == 1  # as over HTTP
 
 
 async def test_the_token_may_also_come_in_the_handshake_header(server, staff):

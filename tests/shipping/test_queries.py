@@ -347,6 +347,7 @@ DRIVER_VIEW = """
 """
 
 
+@pytest.mark.usefixtures("uncapped_cost")  # every level unpaged: more than the public limit
 def test_a_driver_sees_only_their_own_transports_and_what_is_on_them(
     gql, centers, driver, other_driver
 ):

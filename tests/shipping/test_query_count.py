@@ -10,7 +10,8 @@ from modules.shipping import services
 from tests.factories import make_driver
 from tests.shipping.factories import make_center
 
-pytestmark = pytest.mark.django_db
+# Reads of whole lists, to show the SQL count does not grow: dearer than the public cost limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncapped_cost")]
 
 NESTED = """
 { transports(first: 50) { edges { node {

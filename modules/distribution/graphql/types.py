@@ -17,6 +17,7 @@ from strawberry_django.relay import DjangoCursorConnection
 
 from modules.distribution import models, selectors
 from modules.user.graphql.types import User, user_loader
+from schema.guard.cost import ListSize
 from schema.kit.context import Info
 from schema.kit.loaders import Loader, with_references
 from schema.kit.permissions import Require, Staff
@@ -82,6 +83,8 @@ class DistributionCenter(relay.Node):
             )
         ],
         extensions=[Require(Staff)],
+        # Not paged: a center's staff is a few dozen people, counted as 50 by the cost rules.
+        directives=[ListSize(assumed_size=50)],
         description="The users working at this center (staff only).",
     )
     def staff(self: Any) -> list[User]:

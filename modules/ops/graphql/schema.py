@@ -11,6 +11,7 @@ import strawberry
 from events.services import dead_events_redrive
 from modules.ops import errors, selectors, services
 from modules.ops.graphql.types import HeartbeatTask, SystemStatus
+from schema.guard.cost import Cost
 from schema.kit.enums import graphql_enum
 from schema.kit.errors import mutate
 from schema.kit.permissions import ApiKey, Require, Staff
@@ -57,7 +58,10 @@ def _heartbeat() -> dict[str, object]:
 @strawberry.type
 class Query:
     @strawberry.field(
-        extensions=[Require(Staff)], description="Health of the event pipeline (staff)."
+        extensions=[Require(Staff)],
+        # Several aggregate queries over the outbox: dearer than the one object it returns.
+        directives=[Cost(weight=10)],
+        description="Health of the event pipeline (staff).",
     )
     def system_status(self) -> SystemStatus:
         return SystemStatus.of(selectors.system_status())

@@ -9,6 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from events.selectors import OutboxStatus
+from schema.guard.cost import ListSize
+from schema.guard.extension import most_throttled_clients
 from schema.kit.live import SharedPayload
 
 
@@ -16,6 +18,17 @@ from schema.kit.live import SharedPayload
 class HeartbeatTask:
     name: str
     count: int
+
+
+THROTTLED_CLIENTS_SHOWN = 10
+
+
+@strawberry.type(description="A client whose operations the cost budget refused lately.")
+class ThrottledClient:
+    client: str = strawberry.field(
+        description="`user:<uuid>`, `key:<API key name>` or `address:<IP>`."
+    )
+    refusals: int = strawberry.field(description="Operations refused THROTTLED in the last hour.")
 
 
 @strawberry.type(description="Health of the event pipeline and housekeeping.")
@@ -31,6 +44,16 @@ class SystemStatus:
     oldest_pending_event_age: float | None = strawberry.field(
         description="Seconds since the oldest pending event was emitted; null when none is pending."
     )
+
+    @strawberry.field(
+        description="The clients refused most often by their cost budget (at most 10).",
+        directives=[ListSize(assumed_size=THROTTLED_CLIENTS_SHOWN)],
+    )
+    def throttled_clients(self) -> list[ThrottledClient]:
+        return [
+            ThrottledClient(client=client, refusals=refusals)
+            for client, refusals in most_throttled_clients(limit=THROTTLED_CLIENTS_SHOWN)
+        ]
 
     @classmethod
     def of(cls, status: OutboxStatus) -> SystemStatus:

@@ -1,0 +1,395 @@
+"""An operation's cost: requested (from the document, before it runs) and actual (from its data).
+
+The rules of the IBM GraphQL cost specification, as Apollo Router and Hive Router apply them:
+- a field whose type is an object, interface or union costs 1; a scalar or an enum costs 0;
+  `@cost(weight:)` on a field, or on the type it returns, says otherwise;
+- a field of the Mutation root adds 10;
+- a list multiplies the cost of each item (its weight and its selection) by its size:
+  `@listSize(assumedSize:)`, else the value of its slicing argument, else the default size;
+- a connection (a field with `first`/`last` whose type has `edges`) is sliced by `first` or
+  `last` (the larger when both), else the default page size, and that size multiplies its
+  sized fields (`edges`, `nodes`); `@listSize(slicingArguments:, sizedFields:)` names others;
+- `@skip`/`@include` are honoured with the operation's variables; a fragment costs what its
+  selection costs at each use, measured once per (fragment, size) and reused, so the walk takes
+  time linear in the document; where fragments narrow an abstract type, the costliest counts;
+- introspection (`__schema`, `__type`, `__typename`) costs nothing: it reads no database, and
+  GRAPHQL_INTROSPECTION governs who may ask.
+
+The actual cost counts what came back the same way: each object returned costs its weight, each
+mutation field 10, and a list its items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_composite_type,
+)
+from strawberry.schema_directive import Location
+
+MUTATION_WEIGHT = 10
+SLICING_ARGUMENTS = ("first", "last")
+SIZED_FIELDS = ("edges", "nodes")
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION, Location.OBJECT],
+    description="What the field (or every field returning this type) costs: the cost rules of "
+    "the IBM GraphQL cost specification; objects cost 1 unless said here.",
+)
+class Cost:
+    weight: int
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="listSize",
+    description="How many items a list field returns, for its cost: `assumedSize`, or the value "
+    "of one of `slicingArguments`, which then sizes `sizedFields` of the returned type.",
+)
+class ListSize:
+    # UNSET, not None: the SDL then shows only the arguments given.
+    assumed_size: int | None = strawberry.UNSET
+    slicing_arguments: list[str] | None = strawberry.UNSET
+    sized_fields: list[str] | None = strawberry.UNSET
+
+
+# A connection's slice, and the fields of its type that slice sizes.
+Sizing = tuple[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    weight: int | None  # None: 1 for composite types, 0 for leaves
+    assumed_size: int | None
+    slicing_arguments: tuple[str, ...]
+    sized_fields: tuple[str, ...]
+
+
+def _directive(definition: Any, kind: type) -> Any:
+    for directive in getattr(definition, "directives", None) or ():
+        if isinstance(directive, kind):
+            return directive
+    return None
+
+
+def _strawberry_definition(graphql_thing: Any) -> Any:
+    """The Strawberry definition behind a graphql-core field or type (where the schema directives
+    given in Python stay; graphql-core's own objects do not hold them)."""
+    return (graphql_thing.extensions or {}).get("strawberry-definition")
+
+
+def _rule(field: GraphQLField) -> FieldRule:
+    definition = _strawberry_definition(field)
+    named = get_named_type(field.type)
+    cost = _directive(definition, Cost) or _directive(_strawberry_definition(named), Cost)
+    size = _directive(definition, ListSize)
+    slicing = tuple(a for a in SLICING_ARGUMENTS if a in field.args)
+    # A connection: sliced by `first`/`last`, its edges (or nodes) are the list they size.
+    sized = tuple(
+        f
+        for f in SIZED_FIELDS
+        if slicing and isinstance(named, GraphQLObjectType) and f in named.fields
+    )
+    if size is not None and size.slicing_arguments:
+        slicing = tuple(size.slicing_arguments)
+    if size is not None and size.sized_fields:
+        sized = tuple(size.sized_fields)
+    return FieldRule(
+        weight=cost.weight if cost is not None else None,
+        assumed_size=size.assumed_size if size is not None and size.assumed_size else None,
+        slicing_arguments=slicing,
+        sized_fields=sized,
+    )
+
+
+class CostRules:
+    """Each field's rule, read once from the schema."""
+
+    def __init__(
+        self, schema: GraphQLSchema, *, default_list_size: int, max_page_size: int | None
+    ) -> None:
+        self.schema = schema
+        self.default_list_size = default_list_size
+        self.max_page_size = max_page_size
+        self.rules: dict[tuple[str, str], FieldRule] = {}
+        for type_ in schema.type_map.values():
+            if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+                for name, field in type_.fields.items():
+                    self.rules[type_.name, name] = _rule(field)
+        mutation = schema.mutation_type
+        self.mutation_name = mutation.name if mutation is not None else None
+
+    def rule(self, type_name: str, field_name: str) -> FieldRule:
+        return self.rules[type_name, field_name]
+
+
+def _is_list(type_: Any) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def _included(node: Any, variables: Mapping[str, Any]) -> bool:
+    """@skip/@include as execution reads them (a missing variable: as given, the default)."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = next((a.value for a in directive.arguments if a.name.value == "if"), None)
+        if isinstance(condition, VariableNode):
+            value = bool(variables.get(condition.name.value))
+        elif isinstance(condition, BooleanValueNode):
+            value = condition.value
+        else:
+            value = False
+        if (name == "skip" and value) or (name == "include" and not value):
+            return False
+    return True
+
+
+def _argument_int(node: FieldNode, name: str, variables: Mapping[str, Any]) -> int | None:
+    """An Int argument's value, from its literal or its variable (None: absent, or not an int:
+    coercion refuses that later)."""
+    for argument in node.arguments or ():
+        if argument.name.value != name:
+            continue
+        value = argument.value
+        if isinstance(value, VariableNode):
+            raw = variables.get(value.name.value)
+            return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+    return None
+
+
+class _RequestedCost:
+    def __init__(
+        self,
+        rules: CostRules,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.rules = rules
+        self.fragments = fragments
+        self.variables = variables
+        self.refusals: list[GraphQLError] = []
+        self.measured: dict[tuple[str, Sizing | None], int] = {}
+        self.measuring: set[tuple[str, Sizing | None]] = set()
+
+    def selection_set(
+        self, node: SelectionSetNode | None, parent: Any, sizing: Sizing | None
+    ) -> int:
+        """`sizing`: the slice of the connection this selection is on, and the fields it sizes."""
+        if node is None:
+            return 0
+        total, narrowed = 0, dict[str, int]()
+        for selection in node.selections:
+            if not _included(selection, self.variables):
+                continue
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, sizing)
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                cost = self.selection_set(
+                    selection.selection_set, self._type(condition, parent), sizing
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                definition = self.fragments.get(selection.name.value)
+                if definition is None:
+                    continue
+                condition = definition.type_condition
+                cost = self.fragment(definition, self._type(condition, parent), sizing)
+            else:
+                continue
+            if condition is None or condition.name.value == parent.name:
+                total += cost
+            else:  # narrows the parent to one of its types: only one applies to each object
+                key = condition.name.value
+                narrowed[key] = narrowed.get(key, 0) + cost
+        return total + max(narrowed.values(), default=0)
+
+    def _type(self, condition: Any, parent: Any) -> Any:
+        return self.rules.schema.get_type(condition.name.value) if condition else parent
+
+    def fragment(
+        self, definition: FragmentDefinitionNode, parent: Any, sizing: Sizing | None
+    ) -> int:
+        key = (definition.name.value, sizing)
+        if key in self.measured:
+            return self.measured[key]
+        if key in self.measuring:  # a cycle: refused by validation, counts nothing here
+            return 0
+        self.measuring.add(key)
+        cost = self.selection_set(definition.selection_set, parent, sizing)
+        self.measuring.discard(key)
+        self.measured[key] = cost
+        return cost
+
+    def field(self, node: FieldNode, parent: Any, sizing: Sizing | None) -> int:
+        name = node.name.value
+        if name.startswith("__") or parent is None or name not in getattr(parent, "fields", {}):
+            return 0
+        field = parent.fields[name]
+        rule = self.rules.rule(parent.name, name)
+        named = get_named_type(field.type)
+        weight = rule.weight if rule.weight is not None else int(is_composite_type(named))
+        if parent.name == self.rules.mutation_name:
+            weight += MUTATION_WEIGHT
+        slice_size = self._slice(node, rule)
+        children = self.selection_set(
+            node.selection_set,
+            named,
+            (slice_size, rule.sized_fields) if rule.sized_fields else None,
+        )
+        own = weight + children
+        if not _is_list(field.type):
+            return own
+        if sizing is not None and name in sizing[1]:
+            count = sizing[0]
+        elif rule.assumed_size is not None:
+            count = rule.assumed_size
+        elif rule.slicing_arguments:
+            count = slice_size
+        else:
+            count = self.rules.default_list_size
+        return count * own
+
+    def _slice(self, node: FieldNode, rule: FieldRule) -> int:
+        sizes = []
+        for argument in rule.slicing_arguments:
+            value = _argument_int(node, argument, self.variables)
+            if value is None:
+                continue
+            if rule.sized_fields:  # a connection's page: the same bounds whatever is beside it
+                self._check_page_argument(node, argument, value)
+            sizes.append(max(value, 0))
+        return max(sizes) if sizes else self.rules.default_list_size
+
+    def _check_page_argument(self, node: FieldNode, argument: str, value: int) -> None:
+        """A connection's `first`/`last` within 0..max page size, also when both are given
+        (the library checks only the one it slices by first, and lets a negative `last` beside
+        `first` through)."""
+        most = self.rules.max_page_size
+        if value < 0:
+            message = f"Argument '{argument}' must be a non-negative integer."
+        elif most is not None and value > most:
+            message = f"Argument '{argument}' cannot be higher than {most}."
+        else:
+            return
+        self.refusals.append(GraphQLError(message, [node], extensions={"code": "BAD_USER_INPUT"}))
+
+
+@dataclass(frozen=True)
+class Requested:
+    cost: int
+    # Paging arguments out of bounds, found on the way: the operation is refused with them.
+    refusals: list[GraphQLError]
+
+
+def requested_cost(
+    rules: CostRules,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None,
+) -> Requested:
+    root = rules.schema.get_root_type(operation.operation)
+    walk = _RequestedCost(rules, fragments, variables or {})
+    cost = walk.selection_set(operation.selection_set, root, None)
+    return Requested(cost, walk.refusals)
+
+
+class _ActualCost:
+    def __init__(self, rules: CostRules, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.rules = rules
+        self.fragments = fragments
+
+    def fields(
+        self, node: SelectionSetNode | None, parent: Any, seen: set[str], visited: set[str]
+    ) -> list[Any]:
+        """The field nodes of a selection on one object, through its fragments (each response
+        key once: an object's data holds each key once)."""
+        found: list[Any] = []
+        if node is None:
+            return found
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                if key not in seen:
+                    seen.add(key)
+                    found.append((key, selection, parent))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                type_ = self.rules.schema.get_type(condition.name.value) if condition else parent
+                found += self.fields(selection.selection_set, type_, seen, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                definition = self.fragments.get(name)
+                # Spread again on the same object, a fragment adds no field: walked once.
+                if definition is not None and name not in visited:
+                    visited.add(name)
+                    type_ = self.rules.schema.get_type(definition.type_condition.name.value)
+                    found += self.fields(definition.selection_set, type_, seen, visited)
+        return found
+
+    def object(self, node: SelectionSetNode | None, parent: Any, data: Mapping[str, Any]) -> int:
+        if is_abstract_type(parent) and isinstance(data.get("__typename"), str):
+            parent = self.rules.schema.get_type(data["__typename"]) or parent
+        total = 0
+        for key, field_node, owner in self.fields(node, parent, set(), set()):
+            name = field_node.name.value
+            fields = getattr(owner, "fields", {})
+            if key not in data or name.startswith("__") or name not in fields:
+                continue
+            field = fields[name]
+            rule = self.rules.rule(owner.name, name)
+            named = get_named_type(field.type)
+            weight = rule.weight if rule.weight is not None else int(is_composite_type(named))
+            if owner.name == self.rules.mutation_name:
+                total += MUTATION_WEIGHT
+            total += self.value(field_node, named, weight, data[key])
+        return total
+
+    def value(self, node: FieldNode, named: Any, weight: int, value: Any) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, list):
+            return sum(self.value(node, named, weight, item) for item in value)
+        if isinstance(value, Mapping) and is_composite_type(named):
+            return weight + self.object(node.selection_set, named, value)
+        return weight
+
+
+def actual_cost(
+    rules: CostRules,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    data: Mapping[str, Any] | None,
+) -> int:
+    if not data:
+        return 0
+    root = rules.schema.get_root_type(operation.operation)
+    return _ActualCost(rules, fragments).object(operation.selection_set, root, data)
