@@ -322,10 +322,20 @@ def requested_cost(
     return Requested(cost, walk.refusals)
 
 
+@dataclass(frozen=True)
+class Charge:
+    response_key: str
+    weight: int  # per object (or per value of a weighted scalar)
+    extra: int  # once, whatever it returned: a mutation field's
+    selection_set: SelectionSetNode | None  # an object's: what it is charged for in turn
+    child_type: Any  # the object's type (None: a leaf)
+
+
 class _ActualCost:
     def __init__(self, rules: CostRules, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
         self.rules = rules
         self.fragments = fragments
+        self.plans: dict[tuple[int, str], list[Charge]] = {}  # holds no node: the walk holds them
 
     def fields(
         self, node: SelectionSetNode | None, parent: Any, seen: set[str], visited: set[str]
@@ -355,32 +365,55 @@ class _ActualCost:
                     found += self.fields(definition.selection_set, type_, seen, visited)
         return found
 
+    def plan(self, node: SelectionSetNode | None, parent: Any) -> list[Charge]:
+        """What each object of this selection is charged for, worked out once per selection and
+        type (a page of 100 rows repeats one selection 100 times). Fields that cost nothing and
+        hold no object (scalars, enums) are left out."""
+        key = (id(node), parent.name)
+        plan = self.plans.get(key)
+        if plan is not None:
+            return plan
+        plan = []
+        for response_key, field_node, owner in self.fields(node, parent, set(), set()):
+            name = field_node.name.value
+            fields = getattr(owner, "fields", {})
+            if name.startswith("__") or name not in fields:
+                continue
+            named = get_named_type(fields[name].type)
+            rule = self.rules.rule(owner.name, name)
+            composite = is_composite_type(named)
+            weight = rule.weight if rule.weight is not None else int(composite)
+            extra = MUTATION_WEIGHT if owner.name == self.rules.mutation_name else 0
+            if weight or extra or composite:
+                plan.append(
+                    Charge(
+                        response_key,
+                        weight,
+                        extra,
+                        field_node.selection_set if composite else None,
+                        named if composite else None,
+                    )
+                )
+        self.plans[key] = plan
+        return plan
+
     def object(self, node: SelectionSetNode | None, parent: Any, data: Mapping[str, Any]) -> int:
         if is_abstract_type(parent) and isinstance(data.get("__typename"), str):
             parent = self.rules.schema.get_type(data["__typename"]) or parent
         total = 0
-        for key, field_node, owner in self.fields(node, parent, set(), set()):
-            name = field_node.name.value
-            fields = getattr(owner, "fields", {})
-            if key not in data or name.startswith("__") or name not in fields:
-                continue
-            field = fields[name]
-            rule = self.rules.rule(owner.name, name)
-            named = get_named_type(field.type)
-            weight = rule.weight if rule.weight is not None else int(is_composite_type(named))
-            if owner.name == self.rules.mutation_name:
-                total += MUTATION_WEIGHT
-            total += self.value(field_node, named, weight, data[key])
+        for charge in self.plan(node, parent):
+            if charge.response_key in data:
+                total += charge.extra + self.value(charge, data[charge.response_key])
         return total
 
-    def value(self, node: FieldNode, named: Any, weight: int, value: Any) -> int:
+    def value(self, charge: Charge, value: Any) -> int:
         if value is None:
             return 0
-        if isinstance(value, list):
-            return sum(self.value(node, named, weight, item) for item in value)
-        if isinstance(value, Mapping) and is_composite_type(named):
-            return weight + self.object(node.selection_set, named, value)
-        return weight
+        if type(value) is list:
+            return sum(self.value(charge, item) for item in value)
+        if charge.child_type is not None and isinstance(value, Mapping):
+            return charge.weight + self.object(charge.selection_set, charge.child_type, value)
+        return charge.weight
 
 
 def actual_cost(
