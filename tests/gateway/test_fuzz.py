@@ -43,6 +43,7 @@ SCALARS = {
     "JSON": st.one_of(st.integers().map(nodes.Int), st.text(max_size=8).map(nodes.String)),
 }
 
+assert graphql_schema.query_type is not None and graphql_schema.mutation_type is not None
 QUERY_FIELDS = sorted(graphql_schema.query_type.fields)
 MUTATION_FIELDS = sorted(graphql_schema.mutation_type.fields)
 
