@@ -42,6 +42,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(PY) manage.py check
 
 schema: install
 	$(PY) manage.py export_schema_sdl

@@ -71,6 +71,17 @@ ALLOWED_HOSTS = [
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# The project's modules (packages under modules/), in the order their faces merge into the schema
+# (and so the order of schema.graphql). The one list: INSTALLED_APPS, EVENT_MODULES, schema/root.py
+# and the module checks read it; `manage.py startmodule` appends to it.
+MODULES = [
+    "auth",
+    "user",
+    "distribution",
+    "shipping",
+    "ops",
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -83,11 +94,7 @@ INSTALLED_APPS = [
     "django_filters",
     "events",
     "schema",
-    "modules.user",
-    "modules.auth",
-    "modules.distribution",
-    "modules.shipping",
-    "modules.ops",
+    *(f"modules.{name}" for name in MODULES),
 ]
 
 MIDDLEWARE = [
@@ -271,7 +278,7 @@ EVENTS_RELAY_IN_PROCESS = env_bool("EVENTS_RELAY_IN_PROCESS", EVENTS_BACKEND == 
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)
 EVENTS_TEMPLATE_PATH = env_str("EVENTS_TEMPLATE_PATH", str(BASE_DIR / "infra" / "template.yaml"))
 # Where modules declare their events; imported by path at run time (absent ones are skipped).
-EVENT_MODULES = [f"{app}.events" for app in INSTALLED_APPS if app.startswith("modules.")]
+EVENT_MODULES = [f"modules.{name}.events" for name in MODULES]
 # Relay: rows claimed per round, how long a claim holds before another worker may take the rows,
 # retry backoff (exponential with jitter), how often an idle worker looks for due rows.
 EVENTS_RELAY_CLAIM_SIZE = env_int("EVENTS_RELAY_CLAIM_SIZE", 50)

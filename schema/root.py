@@ -3,6 +3,8 @@ extensions around it, and the read engine installed on it."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +23,6 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from modules.auth import graphql as auth_face
-from modules.distribution import graphql as distribution_face
-from modules.ops import graphql as ops_face
-from modules.shipping import graphql as shipping_face
-from modules.user import graphql as user_face
 from schema import engine
 from schema.guard.document_limits import document_limits_rule
 from schema.guard.extension import OperationGuard
@@ -41,8 +38,14 @@ from schema.kit.extensions import (
 from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
 from schema.kit.live import LiveExecutionContext
 
+
+def module_faces() -> tuple[ModuleType, ...]:
+    """Each module's face (`modules.<name>.graphql`), in the order of `settings.MODULES`."""
+    return tuple(importlib.import_module(f"modules.{name}.graphql") for name in settings.MODULES)
+
+
 # Each exports Query, Mutation and Subscription (None when it has none); the order is the SDL's.
-FACES = (node_face, auth_face, user_face, distribution_face, shipping_face, ops_face)
+FACES = (node_face, *module_faces())
 
 
 def merge_root(name: str, types: list[type]) -> type | None:
