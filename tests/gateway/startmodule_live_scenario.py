@@ -17,8 +17,8 @@ CREATE = 'mutation { createRack(input: {name: "R1"}) { rack { uuid } errors { co
 
 async def test_racks_answer_over_http_and_rack_created_reaches_domain_events(server, staff):
     authorization = staff["authorization"]
-    assert server.graphql(COUNT, authorization=authorization) == {
-        "data": {"racks": {"totalCount": 0}}
+    assert server.graphql(COUNT, authorization=authorization)["data"] == {
+        "racks": {"totalCount": 0}
     }
     async with await GraphQLWebSocket.signed_in(server.ws_url, authorization) as watcher:
         await subscribe_and_wait(server, watcher, "events", {"detailTypes": ["RackCreated"]})
