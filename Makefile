@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed schema catalog lint bench clean
+.PHONY: run test install migrate seed schema catalog manifest lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -49,6 +49,9 @@ schema: install
 
 catalog: install
 	$(PY) manage.py export_event_catalog
+
+manifest: install
+	$(PY) manage.py trusted_documents manifest
 
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -5,14 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-
-def content_security_policy(host: str) -> str:
-    """The page keeps an access token in localStorage: no script but our own may ever run on it."""
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self' ws://{host} wss://{host}; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    )
+from schema.transports.page_policy import content_security_policy
 
 
 def ops_dashboard(request: HttpRequest) -> HttpResponse:

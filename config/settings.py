@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django_filters",
     "events",
     "schema",
+    "schema.trusted_documents",
     *(f"modules.{name}" for name in MODULES),
 ]
 
@@ -222,6 +223,17 @@ GRAPHQL_MAX_PAGE_SIZE = 100
 # Off (`GRAPHQL_ENGINE=off`): the schema is built without the read engine (schema/engine/), and
 # every field resolves Strawberry's own way. CI runs the suite once like this.
 GRAPHQL_ENGINE = env_bool("GRAPHQL_ENGINE", True)
+# Documents by id (schema/trusted_documents): off | allow | require (registered documents only;
+# free text from staff and FREE_TEXT_OPERATIONS keys). See README for what each mode accepts.
+GRAPHQL_TRUSTED_DOCUMENTS = env_str("GRAPHQL_TRUSTED_DOCUMENTS", "off").strip().lower()
+if GRAPHQL_TRUSTED_DOCUMENTS not in {"off", "allow", "require"}:
+    raise ImproperlyConfigured(
+        "GRAPHQL_TRUSTED_DOCUMENTS must be off, allow or require,"
+        f" got {GRAPHQL_TRUSTED_DOCUMENTS!r}"
+    )
+# How long a process keeps a registered document in memory: a removal made by another process
+# (manage.py trusted_documents remove) reaches this one within this time.
+GRAPHQL_TRUSTED_DOCUMENTS_CACHE_SECONDS = env_int("GRAPHQL_TRUSTED_DOCUMENTS_CACHE_SECONDS", 60)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
 STRAWBERRY_DJANGO = {

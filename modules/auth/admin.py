@@ -10,11 +10,54 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from modules.auth import services
+from modules.auth.api import client_address_from
+from modules.auth.errors import AuthErrorCode
 from modules.auth.models import ApiKey, RefreshTokenFamily
+
+TOO_MANY_SIGN_INS = "Too many sign-in attempts; wait a minute and try again."
+
+
+class RateLimitedAdminLoginForm(AdminAuthenticationForm):
+    """/admin/login/ under the limits of signInWithPassword (services.password_attempt_limited):
+    past them no password is checked, the right one included."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # Django's own "required" errors; nothing was checked
+        request = self.request
+        client = client_address_from(
+            request.META.get("REMOTE_ADDR") if request else None,
+            request.META.get("HTTP_X_FORWARDED_FOR") if request else None,
+        )
+        refusal: list[ValidationError] = []
+
+        def check() -> bool | None:
+            try:
+                super(RateLimitedAdminLoginForm, self).clean()
+            except ValidationError as exc:  # wrong password, inactive, not staff
+                refusal.append(exc)
+                return None
+            return True
+
+        try:
+            services.password_attempt_limited(username=username, client=client, check=check)
+        except ValidationError as exc:
+            if exc.code == AuthErrorCode.RATE_LIMITED:
+                raise ValidationError(TOO_MANY_SIGN_INS, code="rate_limited") from exc
+            raise
+        if refusal:
+            raise refusal[0]
+        return self.cleaned_data
+
+
+admin.site.login_form = RateLimitedAdminLoginForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -32,6 +32,12 @@ def phone_digest(phone_number: str) -> str:
     return _keyed_digest("phone", phone_number)
 
 
+def rate_limit_key(limit: str, caller: str) -> str:
+    """`<limit>:<keyed digest of the caller>`: the limits' table holds no address, username or
+    number in clear, and without the secret key nobody can tell whose row is whose."""
+    return f"{limit}:{_keyed_digest('rate-limit', caller)}"
+
+
 def new_verification_code() -> str:
     """Six digits from the OS's CSPRNG, leading zeros kept."""
     return f"{secrets.randbelow(1_000_000):06d}"

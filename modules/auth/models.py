@@ -103,6 +103,8 @@ class ApiScope(models.TextChoices):
     NOTIFICATION = "NOTIFICATION", "Notification"
     # Watching the domainEvents stream: a scope of its own, so no other key reads every event.
     EVENTS = "EVENTS", "Events"
+    # Sending query text where GRAPHQL_TRUSTED_DOCUMENTS=require runs registered documents only.
+    FREE_TEXT_OPERATIONS = "FREE_TEXT_OPERATIONS", "Free-text operations"
 
 
 class ApiKey(models.Model):

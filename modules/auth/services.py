@@ -12,9 +12,10 @@ import datetime as dt
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +35,7 @@ from modules.auth.credentials import (
     new_refresh_token,
     new_verification_code,
     phone_digest,
+    rate_limit_key,
     secret_digest,
     verification_code_digest,
 )
@@ -387,9 +389,11 @@ def phone_number_status_check(
     e164 = phone_number_from_input(phone_number)
     limit = settings.PHONE_STATUS_RATE_LIMIT_PER_MINUTE
     minute = dt.timedelta(minutes=1)
-    rate_limits.ensure_within(f"phone-status:ip:{client}", limit=limit, window=minute, now=now)
     rate_limits.ensure_within(
-        f"phone-status:number:{phone_digest(e164)}", limit=limit, window=minute, now=now
+        rate_limit_key("phone-status:ip", client), limit=limit, window=minute, now=now
+    )
+    rate_limits.ensure_within(
+        rate_limit_key("phone-status:number", e164), limit=limit, window=minute, now=now
     )
     return user_api.phone_number_status(e164)
 
@@ -450,7 +454,7 @@ def verification_code_request(
     expires_at = now + settings.VERIFICATION_CODE_TTL
     with transaction.atomic():
         rate_limits.ensure_within(
-            f"verification-code:ip:{client}",
+            rate_limit_key("verification-code:ip", client),
             limit=settings.VERIFICATION_CODE_IP_HOURLY_LIMIT,
             window=dt.timedelta(hours=1),
             now=now,
@@ -629,10 +633,39 @@ def sign_up(
     return session
 
 
+_Checked = TypeVar("_Checked")
+
+
 def sign_in_with_password(
     *, username: str, password: str, client: str = "unknown", now: dt.datetime | None = None
 ) -> Session:
-    """Staff sign-in. Wrong username and wrong password get the same answer and the same limits.
+    """Staff sign-in. Wrong username and wrong password get the same answer and the same limits
+    (`password_attempt_limited`)."""
+    now = now or timezone.now()
+    user_uuid = password_attempt_limited(
+        username=username,
+        client=client,
+        check=lambda: user_api.staff_uuid_for_password(username, password),
+        now=now,
+    )
+    if user_uuid is None:
+        raise ValidationError(
+            "The username or password is wrong.", code=AuthErrorCode.INVALID_CREDENTIALS
+        )
+    session = session_start(user_uuid=user_uuid, now=now)
+    user_api.record_sign_in(user_uuid)
+    return session
+
+
+def password_attempt_limited(
+    *,
+    username: str,
+    client: str,
+    check: Callable[[], _Checked | None],
+    now: dt.datetime | None = None,
+) -> _Checked | None:
+    """Run `check` (a password check: a result, or None when wrong) under the sign-in limits, for
+    GraphQL's signInWithPassword and the admin's login alike; RATE_LIMITED past a limit.
 
     Per minute: SIGN_IN_RATE_LIMIT_PER_MINUTE attempts from one client address, as many failures
     for one username from one address, and SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE (much looser)
@@ -645,23 +678,20 @@ def sign_in_with_password(
     now = now or timezone.now()
     minute = dt.timedelta(minutes=1)
     per_address = settings.SIGN_IN_RATE_LIMIT_PER_MINUTE
-    rate_limits.ensure_within(f"sign-in:ip:{client}", limit=per_address, window=minute, now=now)
+    rate_limits.ensure_within(
+        rate_limit_key("sign-in:ip", client), limit=per_address, window=minute, now=now
+    )
     name = username.strip().lower()
     name_at_client = f"{name}\n{client}"  # an address holds no newline: the pair is unambiguous
     username_limits = [
-        (f"sign-in:user-ip:{secret_digest(name_at_client)}", per_address),
-        (f"sign-in:user:{secret_digest(name)}", settings.SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE),
+        (rate_limit_key("sign-in:user-ip", name_at_client), per_address),
+        (rate_limit_key("sign-in:user", name), settings.SIGN_IN_FAILURES_PER_USERNAME_PER_MINUTE),
     ]
     rate_limits.take_all(username_limits, window=minute, now=now)
-    user_uuid = user_api.staff_uuid_for_password(username, password)
-    if user_uuid is None:  # the failure stays counted
-        raise ValidationError(
-            "The username or password is wrong.", code=AuthErrorCode.INVALID_CREDENTIALS
-        )
-    rate_limits.give_back([key for key, _ in username_limits], now=now)
-    session = session_start(user_uuid=user_uuid, now=now)
-    user_api.record_sign_in(user_uuid)
-    return session
+    result = check()
+    if result is not None:  # a failure stays counted
+        rate_limits.give_back([key for key, _ in username_limits], now=now)
+    return result
 
 
 # --- housekeeping --------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from request_state import current_actor
 from schema.guard.extension import THROTTLED
 from schema.kit import loaders
 from schema.kit.context import Context
+from schema.transports.page_policy import content_security_policy
+from schema.trusted_documents import gate as trusted_documents
 
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -68,7 +70,9 @@ class GraphQLHTTPView(View):
             response["Allow"] = "GET, POST"
             return response
         if request.method == "GET" and self._wants_graphiql(request):
-            return render(request, "graphql/graphiql.html", {"endpoint": request.path})
+            page = render(request, "graphql/graphiql.html", {"endpoint": request.path})
+            page["Content-Security-Policy"] = content_security_policy(request.get_host())
+            return page
         media_type = response_media_type(request)
         if media_type is None:
             return self._error_response(
@@ -84,6 +88,10 @@ class GraphQLHTTPView(View):
             response = self._error_response(media_type, 401, str(exc), "UNAUTHENTICATED")
             response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return response
+        try:
+            params["query"] = trusted_documents.document_for(params, principal)
+        except trusted_documents.DocumentRefused as exc:
+            return self._error_response(media_type, exc.status, exc.message, exc.code)
         context = Context(
             principal=principal,
             request=request,
@@ -108,7 +116,9 @@ class GraphQLHTTPView(View):
 
     def _params(self, request: HttpRequest) -> dict[str, Any]:
         if request.method == "GET":
-            data: dict[str, Any] = {key: request.GET.get(key) for key in ("query", "operationName")}
+            data: dict[str, Any] = {
+                key: request.GET.get(key) for key in ("query", "operationName", "documentId")
+            }
             for key in ("variables", "extensions"):
                 raw = request.GET.get(key)
                 data[key] = self._json(raw) if raw else None
@@ -130,7 +140,9 @@ class GraphQLHTTPView(View):
             raise _RequestError(
                 400, "The request body must be a JSON object (batching is not supported)."
             )
-        if not isinstance(data.get("query"), str) or not data["query"].strip():
+        if not trusted_documents.names_document(data) and (
+            not isinstance(data.get("query"), str) or not data["query"].strip()
+        ):
             raise _RequestError(400, "`query` must be a non-empty string.")
         for key in ("variables", "extensions"):
             if data.get(key) is not None and not isinstance(data[key], dict):

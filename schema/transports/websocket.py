@@ -54,6 +54,7 @@ from request_state import CORRELATION_HEADER, correlation_id, current_actor, new
 from schema.guard.extension import admit_subscription
 from schema.kit import loaders
 from schema.kit.context import Context
+from schema.trusted_documents import gate as trusted_documents
 
 if TYPE_CHECKING:
     from strawberry.schema.base import BaseSchema
@@ -259,8 +260,10 @@ def _malformed(message: object) -> str | None:
         if not isinstance(message.get("id"), str) or not message["id"]:
             return f"A {kind} message needs a non-empty string `id`."
         if kind == "subscribe":
-            if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-                return "A subscribe payload needs a string `query`."
+            if not isinstance(payload, dict) or not (
+                isinstance(payload.get("query"), str) or trusted_documents.names_document(payload)
+            ):
+                return "A subscribe payload needs a string `query` or a `documentId`."
             for key in ("variables", "extensions"):
                 if payload.get(key) is not None and not isinstance(payload[key], dict):
                     return f"`{key}` must be an object."
@@ -280,7 +283,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             return
         if message["type"] == "connection_init" and message.get("payload") is None:
             message = {**message, "payload": {}}  # the protocol allows a missing or null payload
+        if message["type"] == "subscribe" and self.connection_acknowledged:
+            text = await _document_for(message["payload"], self.view)
+            if isinstance(text, GraphQLError):
+                await self.send_message(
+                    {"type": "error", "id": message["id"], "payload": [text.formatted]}
+                )
+                return
+            message = {**message, "payload": {**message["payload"], "query": text}}
         await super().handle_message(message)
+
+
+async def _document_for(payload: dict[str, Any], consumer: Any) -> str | GraphQLError:
+    """The text an operation runs (schema.trusted_documents), or the refusal to send for it."""
+    try:
+        if settings.GRAPHQL_TRUSTED_DOCUMENTS == "off":  # no lookup, so no worker thread
+            return trusted_documents.document_for(payload, consumer.principal)
+        return await database_sync_to_async(trusted_documents.document_for)(
+            payload, consumer.principal
+        )
+    except trusted_documents.DocumentRefused as exc:
+        return GraphQLError(exc.message, extensions={"code": exc.code})
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler):
@@ -310,6 +333,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
             if not self.connection_acknowledged:
                 await self.websocket.close(code=4401, reason="Unauthorized")
                 return
+            text = await _document_for(payload, self.view)
+            if isinstance(text, GraphQLError):
+                error_frame = {"type": "error", "id": message["id"], "payload": text.formatted}
+                await self.send_message(cast("ErrorMessage", error_frame))
+                return
+            message = {**message, "payload": {**payload, "query": text}}
         elif kind == "stop" and not isinstance(message.get("id"), str):
             return
         # Start and stop messages are checked above; strawberry answers unknown types itself.

@@ -57,6 +57,8 @@ class Page:
         self.session_id = session_id
         self.requested_urls: list[str] = []
         self.console_errors: list[str] = []
+        # What the browser refused under the page's Content-Security-Policy (Log domain).
+        self.policy_violations: list[str] = []
 
     async def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self.browser.send(method, params, session_id=self.session_id)
@@ -175,7 +177,7 @@ class Chromium:
         )
         page = Page(self, attached["sessionId"])
         self._pages[page.session_id] = page
-        for domain in ("Page", "Runtime", "Network"):
+        for domain in ("Page", "Runtime", "Network", "Log"):
             await page.send(f"{domain}.enable")
         return page
 
@@ -211,6 +213,10 @@ class Chromium:
             page = self._pages.get(session or "")
             if page is not None and method == "Network.requestWillBeSent":
                 page.requested_urls.append(message["params"]["request"]["url"])
+            if page is not None and method == "Log.entryAdded":
+                text = message["params"]["entry"].get("text", "")
+                if "Content Security Policy" in text:
+                    page.policy_violations.append(text[:500])
             if page is not None and method == "Runtime.exceptionThrown":
                 page.console_errors.append(json.dumps(message["params"]["exceptionDetails"])[:500])
             for waiter in list(self._waiters):

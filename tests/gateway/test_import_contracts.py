@@ -165,3 +165,19 @@ def test_a_modules_package_file_imports_nothing() -> None:
         tree = ast.parse(init.read_text())
         imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
         assert imports == [], f"{init.relative_to(REPO)} imports {ast.unparse(imports[0])}"
+
+
+def test_every_package_of_the_gateway_is_in_a_layer() -> None:
+    """A new package under schema/ (say `schema/trusted_documents/`) must sit in a layer, or no
+    direction rule would hold for it."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c for c in contracts["contracts"] if c["type"] == "layers"]
+    named = {name.strip() for layer in layers["layers"] for name in layer.split(":")}
+    gateway = {
+        f"schema.{path.stem}"
+        for path in (REPO / "schema").iterdir()
+        if path.name != "__init__.py" and (path.suffix == ".py" or (path / "__init__.py").exists())
+    }
+    assert gateway and gateway - named == set()

@@ -339,3 +339,16 @@ def test_development_keeps_plain_http_defaults():
     seen = seen_by_a_client()
     assert seen["hsts"] is None and seen["proxy_ssl_header"] is None
     assert not seen["session_cookie_secure"] and not seen["csrf_cookie_secure"]
+
+
+@pytest.mark.parametrize("value", ["on", "required", "1"])
+def test_an_unknown_trusted_documents_mode_stops_the_start_naming_the_choices(value):
+    result = start_django(GRAPHQL_TRUSTED_DOCUMENTS=value)
+    assert result.returncode != 0
+    assert "GRAPHQL_TRUSTED_DOCUMENTS must be off, allow or require" in result.stderr
+
+
+def test_the_trusted_documents_mode_is_read_case_blind_and_off_by_default():
+    code = "from django.conf import settings; print(settings.GRAPHQL_TRUSTED_DOCUMENTS)"
+    assert start_django(code).stdout.strip() == "off"
+    assert start_django(code, GRAPHQL_TRUSTED_DOCUMENTS=" Require ").stdout.strip() == "require"

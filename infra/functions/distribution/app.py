@@ -10,22 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from ..shared.envelope import DeliveredEvent, event_logger
-from ..shared.gateway import Gateway
+from ..shared.gateway import Gateway, Operation
 
 FUNCTION = "distribution"
 SCOPES = ("DISTRIBUTION",)
 
 
-def _movement_mutation(field: str) -> str:
-    return f"""
-mutation Movement($transportUuid: UUID!, $centerCode: String!, $trackingNumbers: [String!]!) {{
+def _movement_mutation(field: str) -> Operation:
+    name = field[0].upper() + field[1:]
+    return Operation(
+        name,
+        f"""
+mutation {name}($transportUuid: UUID!, $centerCode: String!, $trackingNumbers: [String!]!) {{
   {field}(
     transportUuid: $transportUuid, centerCode: $centerCode, trackingNumbers: $trackingNumbers
   ) {{
     errors {{ field message code }}
   }}
 }}
-"""
+""",
+    )
 
 
 RECORD_DEPARTURE = _movement_mutation("recordDeparture")

@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..shared.gateway import Gateway
+from ..shared.gateway import Gateway, Operation
 
 FUNCTION = "heartbeat"
 SCOPES = ("HEARTBEAT",)
 logger = logging.getLogger("majestic.functions.heartbeat")
 
-HEARTBEAT = """
+HEARTBEAT = Operation(
+    "Heartbeat",
+    """
 mutation Heartbeat {
   heartbeat {
     receivedAt
@@ -22,7 +24,8 @@ mutation Heartbeat {
     errors { field message code }
   }
 }
-"""
+""",
+)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,6 +5,13 @@ read once per cold start from the SSM SecureString named by GATEWAY_API_KEY_PARA
 GATEWAY_API_KEY), and `X-Correlation-ID` so the gateway's logs and the events it emits continue
 the chain. Standard library only: the Lambda package carries no dependencies.
 
+Each function's operations are fixed `Operation`s: over HTTP the client sends only their document
+id (`{"documentId": "sha256:<hex>"}`, the GraphQL-over-HTTP persisted documents form), so the
+gateway may run with GRAPHQL_TRUSTED_DOCUMENTS=require once the repository's
+`trusted-documents.json` (generated from these operations: `manage.py trusted_documents
+manifest`) is imported. A gateway
+that does not know the id (mode off, or the manifest not imported) is sent the text instead.
+
 In-process (the local bus): the callable at settings.LOCAL_GATEWAY_CLIENT runs the schema as a
 machine principal with the function's scopes; resolved at run time, so these functions never
 import the monolith's code.
@@ -12,6 +19,7 @@ import the monolith's code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -36,29 +44,52 @@ class GatewayError(RuntimeError):
         self.codes = list(codes)
 
 
+# Answers after which the text is sent instead of the id. Not remembered: a gateway switched to
+# mode require must not keep getting text from warm functions.
+FALL_BACK_TO_TEXT = ("PERSISTED_QUERY_NOT_SUPPORTED", "PERSISTED_QUERY_NOT_FOUND")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One fixed GraphQL document a function sends; its id is the SHA-256 of its text."""
+
+    name: str
+    text: str
+
+    @property
+    def document_id(self) -> str:
+        return "sha256:" + hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def _error_codes(result: dict[str, Any]) -> list[str]:
+    errors = result.get("errors") or []
+    return [str((e.get("extensions") or {}).get("code", "ERROR")) for e in errors]
+
+
 @dataclass(frozen=True)
 class Gateway:
     function_name: str
     scopes: tuple[str, ...]  # what the function's API key carries; used as such in-process
     correlation_id: str = ""
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute(
+        self, operation: Operation, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The GraphQL response's `data`; GatewayError for top-level errors."""
         url = os.environ.get("GATEWAY_URL")
         result = (
-            self._over_http(url, query, variables or {})
+            self._by_id_over_http(url, operation, variables or {})
             if url
-            else self._in_process(query, variables or {})
+            else self._in_process(operation.text, variables or {})
         )
-        errors = result.get("errors") or []
-        if errors:
-            codes = [str((e.get("extensions") or {}).get("code", "ERROR")) for e in errors]
+        codes = _error_codes(result)
+        if codes:
             raise GatewayError(f"The gateway answered with errors: {', '.join(codes)}", codes)
         return result.get("data") or {}
 
-    def mutate(self, field: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def mutate(self, field: str, operation: Operation, variables: dict[str, Any]) -> dict[str, Any]:
         """The payload of mutation `field`; GatewayError when it carries typed errors."""
-        payload = self.execute(query, variables).get(field) or {}
+        payload = self.execute(operation, variables).get(field) or {}
         errors = payload.get("errors") or []
         if errors:
             codes = [str(e.get("code")) for e in errors]
@@ -77,7 +108,17 @@ class Gateway:
         )
         return response
 
-    def _over_http(self, url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _by_id_over_http(
+        self, url: str, operation: Operation, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The id first; the text when this gateway does not run ids or does not know this one
+        (in mode require the text is refused too: PERSISTED_QUERY_ID_REQUIRED)."""
+        result = self._over_http(url, {"documentId": operation.document_id, "variables": variables})
+        if set(_error_codes(result)) & set(FALL_BACK_TO_TEXT):
+            result = self._over_http(url, {"query": operation.text, "variables": variables})
+        return result
+
+    def _over_http(self, url: str, request_body: dict[str, Any]) -> dict[str, Any]:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
             raise GatewayError("GATEWAY_URL must be an http(s) URL.")
         headers = {
@@ -87,7 +128,7 @@ class Gateway:
         }
         if self.correlation_id:
             headers["X-Correlation-ID"] = self.correlation_id
-        body = json.dumps({"query": query, "variables": variables}).encode()
+        body = json.dumps(request_body).encode()
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (scheme checked above)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
