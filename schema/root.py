@@ -33,6 +33,7 @@ from schema import engine
 from schema.kit import node as node_face
 from schema.kit.extensions import (
     MaskUnexpectedErrors,
+    code_statement_timeouts,
     is_unexpected,
     logger,
     mask_unexpected,
@@ -79,7 +80,7 @@ class MajesticSchema(Schema):
         # execute (building the execution context, say) becomes an error after that, unmasked.
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = mask_unexpected(errors)
+            result.errors = code_statement_timeouts(mask_unexpected(errors))
         return result
 
     def process_errors(
