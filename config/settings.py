@@ -131,6 +131,8 @@ TEMPLATES = [
 ]
 
 # Database: a SQLite file in the project folder unless DATABASE_URL says otherwise.
+# PostgreSQL cancels a statement after this many ms (0: never): the request gets STATEMENT_TIMEOUT.
+GRAPHQL_STATEMENT_TIMEOUT_MS = env_int("GRAPHQL_STATEMENT_TIMEOUT_MS", 10_000)
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -138,8 +140,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 20),
-        "timeout": 10,
+        # A request waits this long for a free connection, then gets SERVER_BUSY (503), not a 500.
+        "timeout": float(env_str("DATABASE_POOL_TIMEOUT_SECONDS", "10")),
     }
+    # Every statement of this process gives up after this long (GRAPHQL_STATEMENT_TIMEOUT_MS), so
+    # one heavy read cannot hold a pooled connection, and the cheap requests waiting, for long.
+    if GRAPHQL_STATEMENT_TIMEOUT_MS > 0:
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c statement_timeout={GRAPHQL_STATEMENT_TIMEOUT_MS}"
+        )
 else:
     # WAL lets readers run while the in-process relay writes; IMMEDIATE avoids lock upgrades.
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -324,6 +333,12 @@ GRAPHQL_WS_REAUTHENTICATE_SECONDS = env_int("GRAPHQL_WS_REAUTHENTICATE_SECONDS",
 LIVE_SUBSCRIPTION_BUFFER = env_int("LIVE_SUBSCRIPTION_BUFFER", 100)
 # systemStatus subscribers also look again this often, for changes nobody announced.
 LIVE_STATUS_POLL_SECONDS = env_int("LIVE_STATUS_POLL_SECONDS", 15)
+# Live messages a process queues for the channel layer; past it the oldest go (subscribers told).
+LIVE_PUBLISH_QUEUE_SIZE = env_int("LIVE_PUBLISH_QUEUE_SIZE", 10_000)
+# How long one live message may wait on the channel layer (Redis) before it counts unconfirmed.
+LIVE_PUBLISH_TIMEOUT_SECONDS = float(env_str("LIVE_PUBLISH_TIMEOUT_SECONDS", "5"))
+# domainEvents(after:) replays at most this many events; a longer gap is refused with a code.
+LIVE_REPLAY_MAX_EVENTS = env_int("LIVE_REPLAY_MAX_EVENTS", 1000)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,12 @@ stuck client lets its buffer fill up, the oldest item is dropped; the subscriber
 notice (how many it missed) before the next item it reads. A subscription that only cares about
 the latest state (`keep_latest_only=True`, e.g. systemStatus) just keeps the newest item.
 
+Publishing never waits (`LivePublisher`): a bounded queue, one sender per process, a timeout per
+message. Each event message is numbered by its publisher; a hub that sees a number skipped (a
+message failed, timed out, overflowed the queue, or Redis lost it) counts and logs the loss and
+gives every subscriber a `Dropped` notice (`exact=False`) naming the last event it had, from
+which `domainEvents(after:)` replays the gap out of the outbox.
+
 `publish_status_changed()` tells systemStatus subscribers to look again (after a heartbeat, or when
 events turn dead), on every process.
 
@@ -25,18 +31,16 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from events.catalog import for_live_subscribers
-
-if TYPE_CHECKING:
-    import concurrent.futures
 
 logger = logging.getLogger("majestic.live")
 
@@ -44,15 +48,27 @@ GROUP = "majestic.events"
 EVENT_MESSAGE = "majestic.event"
 STATUS_MESSAGE = "majestic.status"
 ACCESS_MESSAGE = "majestic.access"
-# How long the relay waits for the channel layer before it gives up on one live message.
-PUBLISH_TIMEOUT_SECONDS = 5.0
 # The in-memory layer forgets group members after a day; the hub re-joins well before that.
 GROUP_REFRESH_SECONDS = 600.0
+# Publishers whose last sequence number a hub remembers (processes come and go).
+KNOWN_PUBLISHERS = 1000
 
 
 @dataclass(frozen=True)
 class Dropped:
-    """Notice that `count` items were dropped because the subscriber fell behind."""
+    """Notice that `count` items were dropped: the subscriber fell behind, or (`exact` False) up
+    to `count` events were lost on the way, some perhaps not for this subscriber. `after` is the
+    last event this subscriber was given before the gap (None: none yet); replaying from it
+    (domainEvents(after:)) fills the gap, perhaps repeating a few events it already has."""
+
+    count: int
+    after: str | None = None
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Up to `count` events went missing between a publisher and this hub (by sequence numbers)."""
 
     count: int
 
@@ -80,26 +96,133 @@ AccessWatcher = Callable[[AccessChanged], None]
 # --- publishing (any thread, any process) --------------------------------------------------------
 
 
-def publish(envelope: dict[str, Any]) -> None:
-    """Send one delivered event (`{"source", "detailType", "detail"}`) to live subscribers.
+@dataclass
+class PublishStats:
+    """What this process's publisher did with live messages (systemStatus-style counters)."""
 
-    Live delivery is best effort: a failure is logged and never fails the relay, which has already
-    delivered the event to its real destination. The event's sensitive fields stay behind (they
-    are for the bus and its functions): they never reach the channel layer, Redis, or a subscriber.
+    queued: int = 0
+    sent: int = 0  # the channel layer confirmed them
+    unconfirmed: int = 0  # failed or timed out: they may still arrive (subscribers tell by `seq`)
+    overflowed: int = 0  # the queue was full: never sent, so surely lost
+
+
+class LivePublisher:
+    """Hands live messages to the channel layer without ever making the caller wait.
+
+    `publish` (the relay's thread, a request's thread, or a loop) only appends to a bounded queue;
+    one sender task per process sends them in order, each within LIVE_PUBLISH_TIMEOUT_SECONDS. A
+    frozen Redis so slows the live layer alone: the relay goes on delivering to the bus. When the
+    queue is full the oldest message goes (counted and logged). Each event message carries this
+    publisher's id and a sequence number, so a hub can tell that events went missing on the way
+    (failed, timed out, overflowed, or dropped by Redis) and warn its subscribers of the gap.
     """
-    _send({"type": EVENT_MESSAGE, "envelope": for_live_subscribers(envelope)})
+
+    def __init__(self) -> None:
+        self.publisher_id = uuid.uuid4().hex
+        self.stats = PublishStats()
+        self._lock = threading.Lock()
+        self._queue: deque[dict[str, Any]] = deque()
+        self._sequence = 0
+        self._sender_loop: asyncio.AbstractEventLoop | None = None  # where the sender runs now
+
+    def publish(self, message: dict[str, Any]) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        target = _target_loop(layer)
+        with self._lock:
+            if message.get("type") == EVENT_MESSAGE:
+                self._sequence += 1
+                message = {**message, "publisher": self.publisher_id, "seq": self._sequence}
+            if target is None:
+                return  # nobody can hear it; the sequence still moved, as for any lost message
+            if len(self._queue) >= max(1, settings.LIVE_PUBLISH_QUEUE_SIZE):
+                lost = self._queue.popleft()
+                self.stats.overflowed += 1
+                logger.warning(
+                    "Live publish queue full (%d): dropped a %s message",
+                    settings.LIVE_PUBLISH_QUEUE_SIZE,
+                    lost.get("type"),
+                )
+            self._queue.append(message)
+            self.stats.queued += 1
+            start = self._sender_loop is not target or target.is_closed()
+            if start:
+                self._sender_loop = target
+        if start:
+            target.call_soon_threadsafe(self._start_sender, layer)
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+    def _start_sender(self, layer: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self._send_all(layer))
+        _background.add(task)
+        task.add_done_callback(_forget_and_log)
+
+    async def _send_all(self, layer: Any) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if self._sender_loop is not loop:
+                    return  # a newer sender took over (tests run several loops in turn)
+                if not self._queue:
+                    self._sender_loop = None
+                    return
+                message = self._queue.popleft()
+            try:
+                await asyncio.wait_for(
+                    layer.group_send(GROUP, message), timeout=settings.LIVE_PUBLISH_TIMEOUT_SECONDS
+                )
+            except Exception as exc:  # best effort: the event already reached its destination
+                self.stats.unconfirmed += 1
+                logger.warning(
+                    "The channel layer did not confirm a live %s message (seq %s) within %ss: %s; "
+                    "hubs that miss it tell their subscribers",
+                    message.get("type"),
+                    message.get("seq", "-"),
+                    settings.LIVE_PUBLISH_TIMEOUT_SECONDS,
+                    type(exc).__name__,
+                )
+            else:
+                self.stats.sent += 1
+
+
+def _target_loop(layer: Any) -> asyncio.AbstractEventLoop | None:
+    """The loop that talks to the layer: the hub's when this process listens (the in-memory
+    layer's queues belong to it), else a loop of the publisher's own; None when nobody hears."""
+    hub = _hub
+    if hub is not None and hub.is_listening:
+        return hub.loop
+    if isinstance(layer, InMemoryChannelLayer):
+        return None  # nobody in this process listens, and an in-memory layer reaches no other one
+    return _publisher_loop()
+
+
+publisher = LivePublisher()
+
+
+def publish(envelope: dict[str, Any]) -> None:
+    """Queue one delivered event (`{"source", "detailType", "detail"}`) for live subscribers.
+
+    It never waits and never raises for the live layer: the relay has already delivered the event
+    to its real destination. The event's sensitive fields stay behind (they are for the bus and
+    its functions): they never reach the channel layer, Redis, or a subscriber.
+    """
+    publisher.publish({"type": EVENT_MESSAGE, "envelope": for_live_subscribers(envelope)})
 
 
 def publish_status_changed() -> None:
     """Ask every process's systemStatus subscribers to read the status again."""
-    _send({"type": STATUS_MESSAGE})
+    publisher.publish({"type": STATUS_MESSAGE})
 
 
 def publish_access_changed(*, user_uuid: Any = None, api_key_name: str | None = None) -> None:
     """Ask every process's connections acting for this user or key to check their credentials."""
     if user_uuid is None and api_key_name is None:
         return
-    _send(
+    publisher.publish(
         {
             "type": ACCESS_MESSAGE,
             "user_uuid": None if user_uuid is None else str(user_uuid),
@@ -108,56 +231,14 @@ def publish_access_changed(*, user_uuid: Any = None, api_key_name: str | None = 
     )
 
 
-def _send(message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    hub = _hub
-    if hub is not None and hub.is_listening:
-        target = hub.loop
-    elif isinstance(layer, InMemoryChannelLayer):
-        return  # nobody in this process listens, and an in-memory layer reaches no other process
-    else:
-        target = _publisher_loop()
-    _run_on(target, _group_send(layer, message))
+# Sender tasks, kept referenced while they run.
+_background: set[asyncio.Future[Any]] = set()
 
 
-async def _group_send(layer: Any, message: dict[str, Any]) -> None:
-    await layer.group_send(GROUP, message)
-
-
-# Tasks on the running loop, and futures of coroutines handed to another loop's thread.
-_background: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
-
-
-def _run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run `coroutine` on `loop`: plain threads wait (bounded); a running loop never blocks."""
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
-        task = loop.create_task(coroutine)
-        _background.add(task)
-        task.add_done_callback(_forget_and_log)
-        return
-    future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-    if running is not None:
-        # Called from async code on another loop: it must not block, so report failures later.
-        _background.add(future)
-        future.add_done_callback(_forget_and_log)
-        return
-    try:
-        future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
-    except Exception:  # the event already reached its destination; live delivery is best effort
-        future.cancel()
-        logger.exception("Could not publish a live message to the channel layer")
-
-
-def _forget_and_log(future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
+def _forget_and_log(future: asyncio.Future[Any]) -> None:
     _background.discard(future)
     if not future.cancelled() and future.exception() is not None:
-        logger.error("Could not publish a live message", exc_info=future.exception())
+        logger.error("The live publisher failed", exc_info=future.exception())
 
 
 _publisher: asyncio.AbstractEventLoop | None = None
@@ -188,8 +269,10 @@ class Subscription:
         self.buffer_size = max(1, buffer_size)
         self.keep_latest_only = keep_latest_only
         self.dropped_total = 0
+        self.last_event_id: str | None = None  # of the last event handed to the subscriber
         self._buffer: deque[Item] = deque()
         self._dropped = 0
+        self._exact = True  # False once a gap of events of unknown kinds joins the dropped count
         self._ready = asyncio.Event()
 
     def offer(self, item: Item) -> None:
@@ -208,6 +291,16 @@ class Subscription:
         self._buffer.append(item)
         self._ready.set()
 
+    def offer_gap(self, gap: Gap) -> None:
+        """Note that up to `gap.count` events were lost before the next one; never blocks."""
+        if self.keep_latest_only:
+            self.offer(STATUS_CHANGED)  # the latest state is read afresh: that is the whole gap
+            return
+        self._dropped += gap.count
+        self.dropped_total += gap.count
+        self._exact = False
+        self._ready.set()
+
     @property
     def pending(self) -> int:
         return len(self._buffer)
@@ -217,9 +310,14 @@ class Subscription:
             self._ready.clear()
             await self._ready.wait()
         if self._dropped:
-            notice, self._dropped = Dropped(self._dropped), 0
+            notice = Dropped(self._dropped, after=self.last_event_id, exact=self._exact)
+            self._dropped, self._exact = 0, True
             return notice
-        return self._buffer.popleft()
+        item = self._buffer.popleft()
+        if isinstance(item, dict):
+            event_id = (item.get("detail") or {}).get("eventId")
+            self.last_event_id = str(event_id) if event_id else self.last_event_id
+        return item
 
     def __aiter__(self) -> AsyncIterator[Item | Dropped]:
         return self._iterate()
@@ -244,6 +342,9 @@ class EventHub:
         # these notices are no items for subscription filters, and count for no systemStatus).
         self.access_watchers: set[AccessWatcher] = set()
         self.changes = 0  # how many messages arrived so far; systemStatus compares snapshots by it
+        self.lost = 0  # events that sequence numbers show never arrived
+        # publisher id -> the highest sequence number heard from it (recent publishers only)
+        self._last_seq: OrderedDict[str, int] = OrderedDict()
         self._lock = asyncio.Lock()
         self._layer: Any = None
         self._channel: str | None = None
@@ -297,8 +398,35 @@ class EventHub:
             logger.warning("Ignoring a live message of unknown type %r", kind)
             return
         self.changes += 1
+        gap = self._gap_before(message) if kind == EVENT_MESSAGE else 0
         for subscription in list(self.subscriptions):
+            if gap:
+                subscription.offer_gap(Gap(gap))
             subscription.offer(item)
+
+    def _gap_before(self, message: dict[str, Any]) -> int:
+        """How many of this publisher's events never arrived before this one (0 when in order)."""
+        publisher_id, seq = message.get("publisher"), message.get("seq")
+        if not isinstance(publisher_id, str) or not isinstance(seq, int):
+            return 0
+        last = self._last_seq.get(publisher_id)
+        if last is None or seq > last:
+            self._last_seq[publisher_id] = seq
+            self._last_seq.move_to_end(publisher_id)
+            while len(self._last_seq) > KNOWN_PUBLISHERS:
+                self._last_seq.popitem(last=False)
+        if last is None or seq <= last + 1:
+            return 0  # first heard of, in order, or a late one already counted as missing
+        missing = seq - last - 1
+        self.lost += missing
+        logger.warning(
+            "%d live event(s) from publisher %s never arrived (seq %d to %d); subscribers told",
+            missing,
+            publisher_id,
+            last + 1,
+            seq - 1,
+        )
+        return missing
 
     def _deliver_access(self, message: dict[str, Any]) -> None:
         user_uuid, api_key_name = message.get("user_uuid"), message.get("api_key_name")
@@ -316,6 +444,7 @@ class EventHub:
         layer = get_channel_layer()
         if layer is None:
             raise RuntimeError("Live subscriptions need CHANNEL_LAYERS to be configured.")
+        self._last_seq.clear()  # what was published while nobody listened is no gap
         channel = await layer.new_channel(prefix="majestic.hub.")  # type: ignore[call-arg]  # the in-memory and Redis layers take one
         await layer.group_add(GROUP, channel)
         self._layer, self._channel = layer, channel

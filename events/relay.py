@@ -3,10 +3,13 @@
 A round claims due PENDING rows (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
 workers share the work; on SQLite the IMMEDIATE write transaction serialises claimers) and leases
 them by moving `next_attempt_at` past the lease, so a worker that dies mid-send only delays its
-rows. It sends them in batches of at most ten entries (and 256 KB), marks each delivered row SENT,
-and gives each failed one exponential backoff with jitter; after EVENTS_MAX_ATTEMPTS a row is DEAD
-(counted in systemStatus, re-driven by `redriveEvents`). Every delivered event is also handed once
-to events.fanout.publish for live subscriptions (which leaves its sensitive fields out).
+rows. Before each batch it renews the lease on the rows it still holds and skips any another
+relay took over, so a claim outlives the work done under it and no row goes out twice. It sends
+them in batches of at most ten entries (and 256 KB), marks each delivered row SENT, and gives
+each failed one exponential backoff with jitter; after EVENTS_MAX_ATTEMPTS a row is DEAD (counted
+in systemStatus, re-driven by `redriveEvents`). Every delivered event is also handed once
+to events.fanout.publish for live subscriptions (which leaves its sensitive fields out); that
+only queues it, so the live layer (Redis) never slows delivery to the bus.
 
 Where it runs:
 - `manage.py relay_events` (workers; `--once` drains and exits);
@@ -112,8 +115,62 @@ def delivery_of(row: OutboxEvent) -> Delivery:
     )
 
 
+def renew_lease(rows: Sequence[OutboxEvent], *, now: datetime | None = None) -> list[OutboxEvent]:
+    """Extend this relay's lease on `rows` before it sends them; the rows it no longer holds (its
+    lease ran out and another relay claimed them, or they were sent) are left out, so they are
+    never sent twice. A row's lease is its `next_attempt_at`: whoever set the current value holds
+    it (a later claim always sets a later one)."""
+    if not rows:
+        return []
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.EVENTS_RELAY_LEASE_SECONDS)
+    held: list[OutboxEvent] = []
+    with transaction.atomic():
+        current = dict(
+            OutboxEvent.objects.select_for_update()
+            .filter(id__in=[r.id for r in rows], status=PENDING)
+            .values_list("id", "next_attempt_at")
+        )
+        for row in rows:
+            if current.get(row.id) == row.next_attempt_at:
+                held.append(row)
+            else:
+                logger.warning(
+                    "%s %s: the lease ran out and another relay holds it; not sending it again",
+                    row.detail_type,
+                    row.event_id,
+                )
+        if held:
+            OutboxEvent.objects.filter(id__in=[r.id for r in held]).update(
+                next_attempt_at=lease_until
+            )
+            for row in held:
+                row.next_attempt_at = lease_until
+    return held
+
+
+def relay_claimed(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+    """Send the rows of one claim batch by batch, renewing the lease on all those still to send
+    before each batch: however long the round takes, no other relay can take them meanwhile."""
+    report = RelayReport()
+    waiting = list(rows)
+    while waiting:
+        waiting = renew_lease(waiting)
+        batch = next(batches(waiting), [])
+        if batch:
+            report += _send_batch(bus, batch)
+        waiting = waiting[len(batch) :]
+    return report
+
+
 def relay_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
-    """Send one batch and record, row by row, what became of it."""
+    """Send one batch (of the rows this relay still holds) and record what became of each."""
+    return _send_batch(bus, renew_lease(rows))
+
+
+def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+    if not rows:
+        return RelayReport()
     try:
         results = bus.put_events([delivery_of(r) for r in rows])
     except Exception as exc:  # a bus bug must not strand the rows: they are retried like failures
@@ -137,7 +194,7 @@ def relay_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
             if not result.ok:
                 _record_failure(row, result, now, report)
     for row in delivered:
-        _publish_live(row)
+        _publish_live(row)  # only queued: a slow or frozen live layer never holds the relay up
     if report.dead:
         _status_changed()
     return report
@@ -213,8 +270,7 @@ def relay_pending_events(
         rows = claim_due_events(limit=claim_size or settings.EVENTS_RELAY_CLAIM_SIZE)
         if not rows:
             break
-        for batch in batches(rows):
-            report += relay_batch(bus, batch)
+        report += relay_claimed(bus, rows)
     if report.dead or report.retrying:
         logger.info(
             "Relayed: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead

@@ -30,6 +30,7 @@ from schema.guard.suggestions import without_suggestions
 from schema.kit import node as node_face
 from schema.kit.extensions import (
     MaskUnexpectedErrors,
+    code_statement_timeouts,
     is_unexpected,
     logger,
     mask_unexpected,
@@ -82,7 +83,7 @@ class MajesticSchema(Schema):
         # execute (building the execution context, say) becomes an error after that, unmasked.
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = mask_unexpected(errors)
+            result.errors = code_statement_timeouts(mask_unexpected(errors))
             if settings.GRAPHQL_HIDE_SUGGESTIONS:
                 result.errors = without_suggestions(result.errors)
         return result

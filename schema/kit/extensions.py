@@ -16,7 +16,9 @@ import re
 from types import CodeType, TracebackType
 
 from django.conf import settings
+from django.db import DatabaseError
 from graphql import GraphQLError
+from psycopg_pool import PoolTimeout
 from strawberry.extensions import MaskErrors
 from strawberry.relay.utils import SliceMetadata, from_base64
 from strawberry_django.relay.cursor_connection import (
@@ -59,10 +61,50 @@ def _is_clients_mistake(error: GraphQLError, original: Exception) -> bool:
     return _raised_in(original.__traceback__) in _CLIENT_INPUT_PARSERS
 
 
+# PostgreSQL's query_canceled: what statement_timeout (GRAPHQL_STATEMENT_TIMEOUT_MS) raises.
+_QUERY_CANCELED = "57014"
+
+
+def is_statement_timeout_exception(exc: BaseException | None) -> bool:
+    cause = getattr(exc, "__cause__", None)  # Django's OperationalError wraps psycopg's
+    return isinstance(exc, DatabaseError) and getattr(cause, "sqlstate", None) == _QUERY_CANCELED
+
+
+def is_pool_exhausted_exception(exc: BaseException | None) -> bool:
+    """No pooled connection came free within DATABASE_POOL_TIMEOUT_SECONDS: overload, not a bug."""
+    return isinstance(exc, DatabaseError) and isinstance(exc.__cause__, PoolTimeout)
+
+
+def is_statement_timeout(error: GraphQLError) -> bool:
+    """The database gave up on a statement of this request (a limit, not a bug)."""
+    return is_statement_timeout_exception(error.original_error)
+
+
+def is_pool_exhausted(error: GraphQLError) -> bool:
+    return is_pool_exhausted_exception(error.original_error)
+
+
+SERVER_BUSY_MESSAGE = "The server is busy: every database connection is in use. Try again shortly."
+
+
+def statement_timeout_error(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        f"The database took longer than {settings.GRAPHQL_STATEMENT_TIMEOUT_MS} ms for this "
+        "request: ask for less (smaller pages, fewer nested lists) or try again.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "STATEMENT_TIMEOUT"},
+    )
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """An error raised by our code (or a library's) that nobody meant a client to read."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
+        return False
+    if is_statement_timeout(error) or is_pool_exhausted(error):
         return False
     return not _is_clients_mistake(error, original)
 
@@ -99,6 +141,30 @@ def mask_unexpected(errors: list[GraphQLError]) -> list[GraphQLError]:
     return [masked(error) if should_mask(error) else error for error in errors]
 
 
+def code_statement_timeouts(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """A cancelled statement becomes STATEMENT_TIMEOUT, with no SQL and no input in its message;
+    a request that found no free connection becomes SERVER_BUSY."""
+    return [
+        statement_timeout_error(e)
+        if is_statement_timeout(e)
+        else server_busy_error(e)
+        if is_pool_exhausted(e)
+        else e
+        for e in errors
+    ]
+
+
+def server_busy_error(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        SERVER_BUSY_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "SERVER_BUSY"},
+    )
+
+
 # Messages of Strawberry's MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter.
 _LIMIT_MESSAGES = re.compile(
     r"more than \d+ tokens|exceeds maximum operation depth|aliases found\. Allowed"
@@ -122,6 +188,10 @@ def _code_for(error: GraphQLError) -> str:
                 return "GRAPHQL_PARSE_FAILED"
             return "GRAPHQL_VALIDATION_FAILED"
         return "BAD_REQUEST"
+    if is_statement_timeout(error):
+        return "STATEMENT_TIMEOUT"
+    if is_pool_exhausted(error):
+        return "SERVER_BUSY"
     # Unexpected errors keep this code under DEBUG too, where their message is not masked.
     if is_unexpected(error):
         return "INTERNAL_SERVER_ERROR"

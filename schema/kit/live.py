@@ -23,9 +23,25 @@ from schema.kit import loaders
 
 
 def dropped_error(notice: fanout.Dropped) -> GraphQLError:
+    """What the client missed and where to replay from: `after` is the last event it got."""
+    why = (
+        f"{notice.count} event(s) were dropped because this subscriber fell behind."
+        if notice.exact
+        else f"Up to {notice.count} event(s) were lost on their way to this server."
+    )
+    resume = (
+        f" Subscribe with after: {notice.after!r} to replay them."
+        if notice.after
+        else " Replay them with after: set to the last event you kept."
+    )
     return GraphQLError(
-        f"{notice.count} event(s) were dropped because this subscriber fell behind.",
-        extensions={"code": "EVENTS_DROPPED", "dropped": notice.count},
+        why + resume,
+        extensions={
+            "code": "EVENTS_DROPPED",
+            "dropped": notice.count,
+            "after": notice.after,
+            "exact": notice.exact,
+        },
     )
 
 

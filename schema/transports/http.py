@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
@@ -26,6 +27,7 @@ from request_state import current_actor
 from schema.guard.extension import THROTTLED
 from schema.kit import loaders
 from schema.kit.context import Context
+from schema.kit.extensions import SERVER_BUSY_MESSAGE, is_pool_exhausted_exception
 from schema.transports.page_policy import content_security_policy
 from schema.trusted_documents import gate as trusted_documents
 
@@ -84,6 +86,13 @@ class GraphQLHTTPView(View):
             return self._error_response(media_type, exc.status, exc.message, exc.code)
         try:
             principal = authenticate(request.headers.get("Authorization"))
+        except DatabaseError as exc:
+            if not is_pool_exhausted_exception(exc):
+                raise
+            # Overload, not a bug: every pooled connection is busy (DATABASE_POOL_TIMEOUT_SECONDS).
+            response = self._error_response(media_type, 503, SERVER_BUSY_MESSAGE, "SERVER_BUSY")
+            response["Retry-After"] = "1"
+            return response
         except AuthenticationFailed as exc:
             response = self._error_response(media_type, 401, str(exc), "UNAUTHENTICATED")
             response["WWW-Authenticate"] = 'Bearer error="invalid_token"'

@@ -65,3 +65,22 @@ def test_staff_and_inventory_of_5_or_50_centers_cost_the_same(gql, staff):
     assert small == large
     # Principal, centers (with counts), staff members, inventory page, total, users, user groups.
     assert large <= 8, f"{large} queries for one page"
+
+
+IDS_ONLY = "{ distributionCenters(first: 50) { totalCount edges { node { id } } } }"
+
+
+def test_ids_alone_of_5_or_50_centers_cost_the_same(gql, staff):
+    people = [make_staff() for _ in range(3)]
+    add_centers(0, 5, people)
+    with CaptureQueriesContext(connection) as small:
+        small_result = gql(IDS_ONLY, as_=staff)
+    add_centers(5, 45, people)
+    with CaptureQueriesContext(connection) as large:
+        large_result = gql(IDS_ONLY, as_=staff)
+    assert len(large_result["data"]["distributionCenters"]["edges"]) == 50
+    assert (
+        len({e["node"]["id"] for e in large_result["data"]["distributionCenters"]["edges"]}) == 50
+    )
+    assert small_result != large_result
+    assert len(small) == len(large), f"{len(small)} queries for 5 centers, {len(large)} for 50"

@@ -212,7 +212,7 @@ def test_the_notifier_gets_the_number_and_live_subscribers_never_do(
     # What goes out to the channel layer (Redis), past the publishing door that redacts.
     published = []
     monkeypatch.setattr(
-        fanout, "_send", lambda message: published.append(message.get("envelope") or {})
+        fanout.publisher, "publish", lambda message: published.append(message.get("envelope") or {})
     )
     phone = "+14155550124"
     call(gql, REQUEST_CODE, {"phone": phone}, None, "requestVerificationCode")

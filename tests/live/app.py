@@ -20,6 +20,7 @@ the process where a test cannot otherwise see:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -159,6 +160,8 @@ def _live() -> dict[str, Any]:
         "buffered": sum(s.pending for s in hub.subscriptions) if hub else 0,
         "dropped": sum(s.dropped_total for s in hub.subscriptions) if hub else 0,
         "received": hub.changes if hub else 0,
+        "lost": hub.lost if hub else 0,  # events that sequence numbers show never arrived
+        "publisher": dataclasses.asdict(fanout.publisher.stats),
         "hubChannel": hub.channel_name if hub else None,
         "groupMembers": members,
         "pid": os.getpid(),

@@ -150,3 +150,64 @@ async def test_a_watcher_that_raises_does_not_keep_the_notice_from_the_others():
     hub.access_watchers.update({broken, heard.append})
     hub.deliver({"type": fanout.ACCESS_MESSAGE, "user_uuid": "u", "api_key_name": None})
     assert heard == [fanout.AccessChanged(user_uuid="u")]
+
+
+def numbered(item: dict, seq: int, publisher: str = "relay-1") -> dict:
+    return {"type": fanout.EVENT_MESSAGE, "envelope": item, "publisher": publisher, "seq": seq}
+
+
+async def test_events_lost_on_the_way_reach_every_subscriber_as_a_notice_naming_the_last_kept():
+    watcher = fanout.Subscription(lambda item: True, buffer_size=10)
+    status = fanout.Subscription(lambda item: True, buffer_size=1, keep_latest_only=True)
+    hub = fanout.hub()
+    hub.subscriptions.update({watcher, status})
+    first, second, fifth = envelope(n=1), envelope(n=2), envelope(n=5)
+    for seq, item in ((1, first), (2, second)):
+        hub.deliver(numbered(item, seq))
+    assert await next_envelope(watcher) == first
+    assert await next_envelope(watcher) == second
+    hub.deliver(numbered(fifth, 5))  # 3 and 4 never arrived
+    notice = await watcher.next()
+    assert notice == fanout.Dropped(2, after=second["detail"]["eventId"], exact=False)
+    assert await next_envelope(watcher) == fifth
+    assert hub.lost == 2
+    # A latest-only watcher just looks again: the newest item, no notice.
+    assert await next_envelope(status) == fifth
+
+
+async def test_numbers_in_order_or_from_another_publisher_are_no_gap():
+    watcher = fanout.Subscription(lambda item: True, buffer_size=10)
+    hub = fanout.hub()
+    hub.subscriptions.add(watcher)
+    for message in (
+        numbered(envelope(), 7),  # first heard of: no telling what came before
+        numbered(envelope(), 8),
+        numbered(envelope(), 1, publisher="relay-2"),
+        numbered(envelope(), 9),
+    ):
+        hub.deliver(message)
+    received = [await watcher.next() for _ in range(4)]
+    assert all(isinstance(item, dict) for item in received)
+    assert (hub.lost, watcher.pending, watcher.dropped_total) == (0, 0, 0)
+
+
+async def test_publishing_never_waits_and_a_full_queue_ends_in_a_notice(settings, monkeypatch):
+    settings.LIVE_PUBLISH_QUEUE_SIZE = 3
+    monkeypatch.setattr(fanout, "publisher", fanout.LivePublisher())
+    async with fanout.subscription(lambda item: isinstance(item, dict), buffer_size=50) as watcher:
+        warm = envelope(n=0)
+        fanout.publish(warm)
+        assert await asyncio.wait_for(watcher.next(), 10) == warm
+        # Up to the queue's size, queued without the sender running: all arrive, no notice.
+        fitting = [envelope(n=n) for n in range(1, 4)]
+        for item in fitting:
+            fanout.publish(item)
+        assert [await asyncio.wait_for(watcher.next(), 10) for _ in fitting] == fitting
+        # One more than fits: the oldest goes, and the subscriber hears of it.
+        burst = [envelope(n=n) for n in range(4, 8)]
+        for item in burst:
+            fanout.publish(item)
+        notice = await asyncio.wait_for(watcher.next(), 10)
+        assert notice == fanout.Dropped(1, after=fitting[-1]["detail"]["eventId"], exact=False)
+        assert [await asyncio.wait_for(watcher.next(), 10) for _ in burst[1:]] == burst[1:]
+    assert fanout.publisher.stats.overflowed == 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncGenerator, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 import strawberry
 from channels.db import database_sync_to_async
@@ -13,12 +15,15 @@ from django.conf import settings
 from graphql import GraphQLError
 
 from events import fanout
+from events.selectors import ReplayPoint, ReplayPointUnknown
 from modules.ops import selectors
 from modules.ops.graphql.types import DomainEvent, SystemStatus
 from schema.kit.context import Info
 from schema.kit.permissions import ApiKey, Require, Staff
 
 MAX_FILTER_VALUES = 50
+# Events read from the outbox per query while replaying.
+REPLAY_PAGE_SIZE = 200
 
 T = TypeVar("T")
 
@@ -39,27 +44,84 @@ def _filter_values(name: str, values: list[str] | None) -> frozenset[str] | None
     return frozenset(values)
 
 
-def events_matching(
-    detail_types: frozenset[str] | None, sources: frozenset[str] | None
-) -> Callable[[fanout.Item], bool]:
-    def accepts(item: fanout.Item) -> bool:
+@dataclass(frozen=True)
+class EventFilter:
+    """Which delivered events a domainEvents subscriber wants (None: any)."""
+
+    detail_types: frozenset[str] | None
+    sources: frozenset[str] | None
+
+    def accepts(self, item: fanout.Item) -> bool:
         return (
             isinstance(item, dict)
-            and (detail_types is None or item.get("detailType") in detail_types)
-            and (sources is None or item.get("source") in sources)
+            and (self.detail_types is None or item.get("detailType") in self.detail_types)
+            and (self.sources is None or item.get("source") in self.sources)
         )
 
-    return accepts
+
+def _event_id(envelope: dict[str, object]) -> str:
+    detail = envelope.get("detail")
+    return str(detail.get("eventId", "")) if isinstance(detail, dict) else ""
+
+
+async def _replay_start(after: strawberry.ID, wanted: EventFilter) -> ReplayPoint:
+    """The replay point for `after`, refused with a code when unknown or too far back."""
+    try:
+        event_id = uuid.UUID(str(after))
+    except ValueError:
+        raise GraphQLError(
+            "`after` must be the eventId of a delivered event.",
+            extensions={"code": "BAD_USER_INPUT"},
+        ) from None
+    try:
+        point = await database_sync_to_async(selectors.domain_event_replay_point)(event_id)
+    except ReplayPointUnknown:
+        raise GraphQLError(
+            "No delivered event has this eventId (or it was purged): subscribe without `after`.",
+            extensions={"code": "EVENT_NOT_FOUND"},
+        ) from None
+    most = settings.LIVE_REPLAY_MAX_EVENTS
+    count = await database_sync_to_async(selectors.domain_event_count_after)(
+        point, detail_types=wanted.detail_types, sources=wanted.sources, up_to=most
+    )
+    if count > most:
+        raise GraphQLError(
+            f"More than {most} events were delivered since this one: too many to replay.",
+            extensions={"code": "REPLAY_TOO_LONG", "max": most},
+        )
+    return point
 
 
 async def domain_event_stream(
-    accepts: Callable[[fanout.Item], bool],
+    wanted: EventFilter, replay_from: ReplayPoint | None = None
 ) -> AsyncGenerator[DomainEvent | fanout.Dropped, None]:
-    async with fanout.subscription(accepts) as events:
+    """Delivered events: first those after `replay_from` (from the outbox), then live ones.
+
+    It joins the live hub before reading the outbox, so nothing falls between the two; an event
+    both replayed and heard live is given once.
+    """
+    async with fanout.subscription(wanted.accepts) as events:
+        replayed: set[str] = set()
+        point = replay_from
+        while point is not None:
+            page = await database_sync_to_async(selectors.domain_events_after)(
+                point,
+                detail_types=wanted.detail_types,
+                sources=wanted.sources,
+                limit=REPLAY_PAGE_SIZE,
+            )
+            for envelope in page.events:
+                replayed.add(_event_id(envelope))
+                events.last_event_id = _event_id(envelope)  # a later gap resumes after it
+                yield DomainEvent.from_envelope(envelope)
+            point = page.last if len(page.events) == REPLAY_PAGE_SIZE else None
         async for item in events:
             if isinstance(item, fanout.Dropped):
                 yield item  # LiveExecutionContext turns it into an EVENTS_DROPPED error
             elif isinstance(item, dict):
+                if replayed and _event_id(item) in replayed:
+                    replayed.discard(_event_id(item))
+                    continue
                 # Sensitive fields were left out on publishing (events.fanout.publish).
                 yield DomainEvent.from_envelope(item)
 
@@ -91,20 +153,31 @@ class Subscription:
         extensions=[Require(Staff | ApiKey("EVENTS"))],
         description="Domain events as they are delivered (staff, or an API key with EVENTS); "
         "filter by detail type and source (null or an empty list: all). A client that falls "
-        "behind gets an EVENTS_DROPPED error naming how many events it missed, then the newest "
-        "ones.",
+        "behind, or that events were lost on their way to, gets an EVENTS_DROPPED error naming "
+        "how many it missed and `after`, the last eventId it got: subscribing again with "
+        "`after:` replays the gap from the outbox.",
     )
     async def domain_events(
         self,
         info: Info,
         detail_types: list[str] | None = None,
         sources: list[str] | None = None,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Replay first the events delivered after this eventId (the `after` "
+                "of an EVENTS_DROPPED error, or the last one received), then go on live. At most "
+                "LIVE_REPLAY_MAX_EVENTS (REPLAY_TOO_LONG beyond); EVENT_NOT_FOUND when no "
+                "delivered event has this id."
+            ),
+        ] = None,
     ) -> AsyncGenerator[DomainEvent, None]:
         # Arguments are checked before the stream starts, so bad ones get an `error` message.
-        accepts = events_matching(
+        wanted = EventFilter(
             _filter_values("detailTypes", detail_types), _filter_values("sources", sources)
         )
-        return domain_event_stream(accepts)  # type: ignore[return-value]  # Dropped: an error (LiveExecutionContext)
+        replay_from = None if after is None else await _replay_start(after, wanted)
+        return domain_event_stream(wanted, replay_from)  # type: ignore[return-value]  # Dropped: an error (LiveExecutionContext)
 
     @strawberry.subscription(
         extensions=[Require(Staff)],
