@@ -5,12 +5,12 @@ read once per cold start from the SSM SecureString named by GATEWAY_API_KEY_PARA
 GATEWAY_API_KEY), and `X-Correlation-ID` so the gateway's logs and the events it emits continue
 the chain. Standard library only: the Lambda package carries no dependencies.
 
-Each function's operations are fixed `Operation`s: over HTTP the client sends only their document
-id (`{"documentId": "sha256:<hex>"}`, the GraphQL-over-HTTP persisted documents form), so the
-gateway may run with GRAPHQL_TRUSTED_DOCUMENTS=require once the repository's
-`trusted-documents.json` (generated from these operations: `manage.py trusted_documents
-manifest`) is imported. A gateway
-that does not know the id (mode off, or the manifest not imported) is sent the text instead.
+Each function's operations are fixed `Operation`s: over HTTP the client sends each with its
+document id and its text together (`{"documentId": "sha256:<hex>", "query": ...}`, the
+GraphQL-over-HTTP persisted documents form), one request in every mode: a gateway with
+GRAPHQL_TRUSTED_DOCUMENTS off runs the text, one with `require` runs it only when the id is
+registered (the repository's `trusted-documents.json`, generated from these operations:
+`manage.py trusted_documents manifest`), and refuses it otherwise (PERSISTED_QUERY_NOT_FOUND).
 
 In-process (the local bus): the callable at settings.LOCAL_GATEWAY_CLIENT runs the schema as a
 machine principal with the function's scopes; resolved at run time, so these functions never
@@ -44,11 +44,6 @@ class GatewayError(RuntimeError):
         self.codes = list(codes)
 
 
-# Answers after which the text is sent instead of the id. Not remembered: a gateway switched to
-# mode require must not keep getting text from warm functions.
-FALL_BACK_TO_TEXT = ("PERSISTED_QUERY_NOT_SUPPORTED", "PERSISTED_QUERY_NOT_FOUND")
-
-
 @dataclass(frozen=True)
 class Operation:
     """One fixed GraphQL document a function sends; its id is the SHA-256 of its text."""
@@ -78,7 +73,14 @@ class Gateway:
         """The GraphQL response's `data`; GatewayError for top-level errors."""
         url = os.environ.get("GATEWAY_URL")
         result = (
-            self._by_id_over_http(url, operation, variables or {})
+            self._over_http(
+                url,
+                {
+                    "documentId": operation.document_id,
+                    "query": operation.text,
+                    "variables": variables or {},
+                },
+            )
             if url
             else self._in_process(operation.text, variables or {})
         )
@@ -107,16 +109,6 @@ class Gateway:
             correlation_id=self.correlation_id,
         )
         return response
-
-    def _by_id_over_http(
-        self, url: str, operation: Operation, variables: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The id first; the text when this gateway does not run ids or does not know this one
-        (in mode require the text is refused too: PERSISTED_QUERY_ID_REQUIRED)."""
-        result = self._over_http(url, {"documentId": operation.document_id, "variables": variables})
-        if set(_error_codes(result)) & set(FALL_BACK_TO_TEXT):
-            result = self._over_http(url, {"query": operation.text, "variables": variables})
-        return result
 
     def _over_http(self, url: str, request_body: dict[str, Any]) -> dict[str, Any]:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
