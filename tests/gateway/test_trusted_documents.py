@@ -66,7 +66,7 @@ def code_of(response) -> str:
 def test_off_runs_text_and_refuses_an_id_alone_so_apq_clients_fall_back(client, settings):
     mode(settings, "off")
     register(TYPENAME)
-    assert post(client, {"query": TYPENAME}).json() == {"data": {"__typename": "Query"}}
+    assert post(client, {"query": TYPENAME}).json()["data"] == {"__typename": "Query"}
     response = post(client, {"documentId": id_of(TYPENAME)})
     assert (response.status_code, code_of(response)) == (400, "PERSISTED_QUERY_NOT_SUPPORTED")
     apq = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": hex_of(TYPENAME)}}}
@@ -80,14 +80,14 @@ def test_allow_runs_a_registered_document_by_id_over_post_and_get(client, settin
     mode(settings, "allow")
     register(TYPENAME)
     by_post = post(client, {"documentId": id_of(TYPENAME), "variables": {}})
-    assert (by_post.status_code, by_post.json()) == (200, {"data": {"__typename": "Query"}})
+    assert (by_post.status_code, by_post.json()["data"]) == (200, {"__typename": "Query"})
     by_get = client.get("/graphql/", {"documentId": id_of(TYPENAME)})
-    assert (by_get.status_code, by_get.json()) == (200, {"data": {"__typename": "Query"}})
+    assert (by_get.status_code, by_get.json()["data"]) == (200, {"__typename": "Query"})
 
 
 def test_allow_still_runs_free_text(client, settings):
     mode(settings, "allow")
-    assert post(client, {"query": "{ __typename }"}).json() == {"data": {"__typename": "Query"}}
+    assert post(client, {"query": "{ __typename }"}).json()["data"] == {"__typename": "Query"}
 
 
 @pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
@@ -140,11 +140,11 @@ def test_allow_follows_apqs_registration_flow(client, settings):
     first = post(client, {"extensions": extensions})
     assert (first.status_code, code_of(first)) == (404, "PERSISTED_QUERY_NOT_FOUND")
     registered = post(client, {"query": TYPENAME, "extensions": extensions})
-    assert registered.json() == {"data": {"__typename": "Query"}}
+    assert registered.json()["data"] == {"__typename": "Query"}
     again = post(client, {"extensions": extensions})  # by hash alone from now on
-    assert again.json() == {"data": {"__typename": "Query"}}
+    assert again.json()["data"] == {"__typename": "Query"}
     by_get = client.get("/graphql/", {"extensions": json.dumps(extensions)})
-    assert by_get.json() == {"data": {"__typename": "Query"}}
+    assert by_get.json()["data"] == {"__typename": "Query"}
 
 
 def test_a_registered_mutation_is_refused_over_get(client, settings):
@@ -169,7 +169,7 @@ def test_require_refuses_free_text_from_anonymous_callers(client, settings):
 def test_require_runs_registered_documents_for_anyone(client, settings):
     mode(settings, "require")
     register(TYPENAME)
-    assert post(client, {"documentId": id_of(TYPENAME)}).json() == {"data": {"__typename": "Query"}}
+    assert post(client, {"documentId": id_of(TYPENAME)}).json()["data"] == {"__typename": "Query"}
     assert client.get("/graphql/", {"documentId": id_of(TYPENAME)}).status_code == 200
 
 
@@ -177,9 +177,9 @@ def test_require_lets_staff_and_free_text_keys_send_text(client, settings):
     mode(settings, "require")
     staff = make_staff()
     as_staff = post(client, {"query": ME}, bearer(staff))
-    assert as_staff.json() == {"data": {"me": {"username": staff.username}}}
+    assert as_staff.json()["data"] == {"me": {"username": staff.username}}
     as_key = post(client, {"query": TYPENAME}, api_key("FREE_TEXT_OPERATIONS"))
-    assert as_key.json() == {"data": {"__typename": "Query"}}
+    assert as_key.json()["data"] == {"__typename": "Query"}
     other_key = post(client, {"query": TYPENAME}, api_key("HEARTBEAT"))
     assert code_of(other_key) == "PERSISTED_QUERY_ID_REQUIRED"
 
@@ -190,7 +190,7 @@ def test_require_registers_nothing_by_apq(client, settings):
     anonymous = post(client, {"query": TYPENAME, "extensions": extensions})
     assert code_of(anonymous) == "PERSISTED_QUERY_NOT_FOUND"
     staff = post(client, {"query": TYPENAME, "extensions": extensions}, bearer(make_staff()))
-    assert staff.json() == {"data": {"__typename": "Query"}}  # runs for staff, registers nothing
+    assert staff.json()["data"] == {"__typename": "Query"}  # runs for staff, registers nothing
     assert code_of(post(client, {"extensions": extensions})) == "PERSISTED_QUERY_NOT_FOUND"
 
 
@@ -198,7 +198,7 @@ def test_require_serves_apq_hashes_of_registered_documents(client, settings):
     mode(settings, "require")
     register(TYPENAME)
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": hex_of(TYPENAME)}}
-    assert post(client, {"extensions": extensions}).json() == {"data": {"__typename": "Query"}}
+    assert post(client, {"extensions": extensions}).json()["data"] == {"__typename": "Query"}
 
 
 def test_a_removed_document_is_refused_at_once(client, settings):
@@ -298,7 +298,7 @@ def test_a_document_imported_by_another_process_is_served_at_once():
 def test_require_runs_text_that_is_exactly_a_registered_document(client, settings):
     mode(settings, "require")
     register(TYPENAME)
-    assert post(client, {"query": TYPENAME}).json() == {"data": {"__typename": "Query"}}
+    assert post(client, {"query": TYPENAME}).json()["data"] == {"__typename": "Query"}
     changed = post(client, {"query": TYPENAME + " "})  # one character more is another document
     assert code_of(changed) == "PERSISTED_QUERY_ID_REQUIRED"
 
@@ -312,6 +312,6 @@ def test_apq_keeps_text_up_to_its_size_limit_and_runs_longer_text_unkept(client,
         assert len(text) == size
         extensions = {"persistedQuery": {"version": 1, "sha256Hash": hex_of(text)}}
         ran = post(client, {"query": text, "extensions": extensions})
-        assert ran.json() == {"data": {"__typename": "Query"}}
+        assert ran.json()["data"] == {"__typename": "Query"}
         by_hash = post(client, {"extensions": extensions})
         assert (by_hash.status_code == 200) is kept
