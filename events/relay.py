@@ -193,7 +193,9 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
         for row, result in zip(rows, results, strict=True):
             if not result.ok:
                 _record_failure(row, result, now, report)
-    for row in delivered:
+    # In the replay's order (sent_at, then id: the batch shares one sent_at), so that a
+    # subscriber's `after` never skips an earlier row of its batch that was lost live.
+    for row in sorted(delivered, key=lambda r: r.id):
         _publish_live(row)  # only queued: a slow or frozen live layer never holds the relay up
     if report.dead:
         _status_changed()

@@ -4,6 +4,8 @@ extensions around it, and the read engine installed on it."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from types import ModuleType
 from typing import Any
 
@@ -77,6 +79,16 @@ class MajesticSchema(Schema):
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         return self._masked(await super().execute(*args, **kwargs))
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        # Subscriptions (and operations over websockets) stream their results: each is treated
+        # as execute's are, so no stream shows what a single result would not.
+        return self._masked_stream(await super().stream(*args, **kwargs))
+
+    async def _masked_stream(self, results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        async with aclosing(results):
+            async for result in results:
+                yield self._masked(result) if isinstance(result, ExecutionResult) else result
 
     def _masked(self, result: ExecutionResult) -> ExecutionResult:
         # MaskUnexpectedErrors masks as the operation ends; an exception escaping graphql-core's

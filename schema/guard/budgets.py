@@ -47,6 +47,9 @@ class BudgetStore(Protocol):
     def most_refused(self, limit: int) -> list[tuple[str, int]]: ...
 
 
+# How often the memory store forgets the buckets that are full again.
+SWEEP_SECONDS = 60.0
+
 # Refusals are tallied per client for the ops view over this window (then start again).
 REFUSAL_WINDOW_SECONDS = 3600
 
@@ -68,12 +71,13 @@ class MemoryBudgets:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._levels: dict[str, tuple[float, float]] = {}  # client -> (points, when)
+        self._levels: dict[str, tuple[float, float, Bucket]] = {}  # client -> (points, when, of)
+        self._next_sweep = clock() + SWEEP_SECONDS
         self._refusals: dict[str, int] = {}
         self._refusals_since = clock()
 
     def _level(self, client: str, bucket: Bucket, now: float) -> float:
-        points, when = self._levels.get(client, (float(bucket.size), now))
+        points, when, _ = self._levels.get(client, (float(bucket.size), now, bucket))
         return min(float(bucket.size), points + (now - when) * bucket.rate)
 
     def take(self, client: str, cost: int, bucket: Bucket) -> Taken:
@@ -81,17 +85,17 @@ class MemoryBudgets:
             now = self._clock()
             level = self._level(client, bucket, now)
             if cost > level:
-                self._levels[client] = (level, now)
+                self._levels[client] = (level, now, bucket)
                 return Taken(False, level, _retry_after(cost, level, bucket))
-            self._levels[client] = (level - cost, now)
-            self._forget_full(now, bucket)
+            self._levels[client] = (level - cost, now, bucket)
+            self._forget_full(now)
             return Taken(True, level - cost, 0.0)
 
     def give_back(self, client: str, points: int, bucket: Bucket) -> float:
         with self._lock:
             now = self._clock()
             level = min(float(bucket.size), self._level(client, bucket, now) + points)
-            self._levels[client] = (level, now)
+            self._levels[client] = (level, now, bucket)
             return level
 
     def available(self, client: str, bucket: Bucket) -> float:
@@ -109,12 +113,14 @@ class MemoryBudgets:
             ranked = sorted(self._refusals.items(), key=lambda item: (-item[1], item[0]))
             return ranked[:limit]
 
-    def _forget_full(self, now: float, bucket: Bucket) -> None:
-        """Drop buckets that have filled up again (they read as full when absent): memory stays
-        bounded by the clients of the last `size / rate` seconds."""
-        if len(self._levels) < 10_000:
+    def _forget_full(self, now: float) -> None:
+        """Now and then, drop the buckets that have filled up again (each by its own size and
+        rate: they read as full when absent): memory stays bounded by the recent clients."""
+        if now < self._next_sweep:
             return
-        for client in [c for c in self._levels if self._level(c, bucket, now) >= bucket.size]:
+        self._next_sweep = now + SWEEP_SECONDS
+        full = [c for c, (_, _, of) in self._levels.items() if self._level(c, of, now) >= of.size]
+        for client in full:
             del self._levels[client]
 
 
@@ -177,10 +183,9 @@ class RedisBudgets:
 
     def count_refusal(self, label: str) -> None:
         key = f"{self._prefix}refusals"
-        pipeline = self._redis.pipeline()
-        pipeline.zincrby(key, 1, label)
-        pipeline.expire(key, REFUSAL_WINDOW_SECONDS, nx=True)
-        pipeline.execute()
+        self._redis.zincrby(key, 1, label)
+        if self._redis.ttl(key) < 0:  # the window starts with its first refusal (EXPIRE NX: Redis 7)
+            self._redis.expire(key, REFUSAL_WINDOW_SECONDS)
 
     def most_refused(self, limit: int) -> list[tuple[str, int]]:
         ranked: list[tuple[bytes, float]] = self._redis.zrevrange(  # type: ignore[assignment]  # redis-py's return type is a union of every reply shape

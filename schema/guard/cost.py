@@ -203,7 +203,7 @@ class _RequestedCost:
         self, node: SelectionSetNode | None, parent: Any, sizing: Sizing | None
     ) -> int:
         """`sizing`: the slice of the connection this selection is on, and the fields it sizes."""
-        if node is None:
+        if node is None or parent is None:
             return 0
         total, narrowed = 0, dict[str, int]()
         for selection in node.selections:
@@ -327,7 +327,7 @@ class Charge:
     response_key: str
     weight: int  # per object (or per value of a weighted scalar)
     extra: int  # once, whatever it returned: a mutation field's
-    selection_set: SelectionSetNode | None  # an object's: what it is charged for in turn
+    selection_sets: tuple[SelectionSetNode, ...]  # an object's: what it is charged for in turn
     child_type: Any  # the object's type (None: a leaf)
 
 
@@ -335,46 +335,54 @@ class _ActualCost:
     def __init__(self, rules: CostRules, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
         self.rules = rules
         self.fragments = fragments
-        self.plans: dict[tuple[int, str], list[Charge]] = {}  # holds no node: the walk holds them
+        # By selection (ids of its nodes) and type; the document holds the nodes meanwhile.
+        self.plans: dict[tuple[tuple[int, ...], str], list[Charge]] = {}
 
     def fields(
-        self, node: SelectionSetNode | None, parent: Any, seen: set[str], visited: set[str]
-    ) -> list[Any]:
-        """The field nodes of a selection on one object, through its fragments (each response
-        key once: an object's data holds each key once)."""
-        found: list[Any] = []
-        if node is None:
-            return found
-        for selection in node.selections:
-            if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
-                if key not in seen:
-                    seen.add(key)
-                    found.append((key, selection, parent))
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                type_ = self.rules.schema.get_type(condition.name.value) if condition else parent
-                found += self.fields(selection.selection_set, type_, seen, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                definition = self.fragments.get(name)
-                # Spread again on the same object, a fragment adds no field: walked once.
-                if definition is not None and name not in visited:
-                    visited.add(name)
-                    type_ = self.rules.schema.get_type(definition.type_condition.name.value)
-                    found += self.fields(definition.selection_set, type_, seen, visited)
+        self, nodes: tuple[SelectionSetNode, ...], parent: Any
+    ) -> dict[str, list[tuple[FieldNode, Any]]]:
+        """The field nodes of a selection on one object by response key, through its fragments:
+        every node of a key, as graphql-core merges them (`a { x } a { y }` runs both)."""
+        found: dict[str, list[tuple[FieldNode, Any]]] = {}
+        visited: set[str] = set()  # spread again on the same object, a fragment adds nothing
+
+        def collect(node: SelectionSetNode | None, owner: Any) -> None:
+            for selection in node.selections if node is not None else ():
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    found.setdefault(key, []).append((selection, owner))
+                elif isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition
+                    collect(
+                        selection.selection_set,
+                        self.rules.schema.get_type(condition.name.value) if condition else owner,
+                    )
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    definition = self.fragments.get(name)
+                    if definition is not None and name not in visited:
+                        visited.add(name)
+                        condition = definition.type_condition
+                        collect(
+                            definition.selection_set,
+                            self.rules.schema.get_type(condition.name.value),
+                        )
+
+        for node in nodes:
+            collect(node, parent)
         return found
 
-    def plan(self, node: SelectionSetNode | None, parent: Any) -> list[Charge]:
+    def plan(self, nodes: tuple[SelectionSetNode, ...], parent: Any) -> list[Charge]:
         """What each object of this selection is charged for, worked out once per selection and
         type (a page of 100 rows repeats one selection 100 times). Fields that cost nothing and
         hold no object (scalars, enums) are left out."""
-        key = (id(node), parent.name)
+        key = (tuple(id(node) for node in nodes), parent.name)
         plan = self.plans.get(key)
         if plan is not None:
             return plan
         plan = []
-        for response_key, field_node, owner in self.fields(node, parent, set(), set()):
+        for response_key, field_nodes in self.fields(nodes, parent).items():
+            field_node, owner = field_nodes[0]
             name = field_node.name.value
             fields = getattr(owner, "fields", {})
             if name.startswith("__") or name not in fields:
@@ -385,23 +393,22 @@ class _ActualCost:
             weight = rule.weight if rule.weight is not None else int(composite)
             extra = MUTATION_WEIGHT if owner.name == self.rules.mutation_name else 0
             if weight or extra or composite:
+                selections = tuple(
+                    node.selection_set for node, _ in field_nodes if node.selection_set is not None
+                )
                 plan.append(
-                    Charge(
-                        response_key,
-                        weight,
-                        extra,
-                        field_node.selection_set if composite else None,
-                        named if composite else None,
-                    )
+                    Charge(response_key, weight, extra, selections, named if composite else None)
                 )
         self.plans[key] = plan
         return plan
 
-    def object(self, node: SelectionSetNode | None, parent: Any, data: Mapping[str, Any]) -> int:
+    def object(
+        self, nodes: tuple[SelectionSetNode, ...], parent: Any, data: Mapping[str, Any]
+    ) -> int:
         if is_abstract_type(parent) and isinstance(data.get("__typename"), str):
             parent = self.rules.schema.get_type(data["__typename"]) or parent
         total = 0
-        for charge in self.plan(node, parent):
+        for charge in self.plan(nodes, parent):
             if charge.response_key in data:
                 total += charge.extra + self.value(charge, data[charge.response_key])
         return total
@@ -412,7 +419,7 @@ class _ActualCost:
         if type(value) is list:
             return sum(self.value(charge, item) for item in value)
         if charge.child_type is not None and isinstance(value, Mapping):
-            return charge.weight + self.object(charge.selection_set, charge.child_type, value)
+            return charge.weight + self.object(charge.selection_sets, charge.child_type, value)
         return charge.weight
 
 
@@ -425,4 +432,4 @@ def actual_cost(
     if not data:
         return 0
     root = rules.schema.get_root_type(operation.operation)
-    return _ActualCost(rules, fragments).object(operation.selection_set, root, data)
+    return _ActualCost(rules, fragments).object((operation.selection_set,), root, data)

@@ -34,7 +34,9 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     parse,
+    validate,
 )
+from graphql.execution.values import get_variable_values
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
@@ -157,8 +159,19 @@ def admit(
                 _error("Introspection is not available to this caller.", INTROSPECTION_DISABLED)
             ]
         )
+    # Priced with the variables as execution will see them: the operation's defaults applied
+    # (`query($all: Boolean = true) { x @include(if: $all) }` sent without variables runs x).
+    coerced = get_variable_values(
+        graphql_schema, operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(coerced, list):  # execution refuses them with graphql-core's own errors
+        return Admission()
     rules = rules_for(graphql_schema)
-    walked = requested_cost(rules, operation, fragments, variables)
+    try:
+        walked = requested_cost(rules, operation, fragments, coerced.coerced)
+    except Exception:  # never let an operation through unmeasured
+        logger.exception("Could not price an operation")
+        return Admission(refusal=[_error("The operation could not be priced.", QUERY_TOO_COSTLY)])
     if walked.refusals:
         return Admission(refusal=walked.refusals)
     requested, limit, client = walked.cost, settings.GRAPHQL_MAX_COST, client_of(context)
@@ -318,5 +331,7 @@ def admit_subscription(
         document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError:
         return None  # Strawberry's own parse reports it, with its code
+    if validate(graphql_schema, document):
+        return None  # and its validation: only valid documents are priced
     admission = admit(graphql_schema, document, operation_name, variables, context)
     return admission.refusal

@@ -166,9 +166,8 @@ def server_busy_error(error: GraphQLError) -> GraphQLError:
 
 
 # Messages of Strawberry's MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter.
-_LIMIT_MESSAGES = re.compile(
-    r"more than \d+ tokens|exceeds maximum operation depth|aliases found\. Allowed"
-)
+# The token limit's (graphql-core's parser); the other limits (schema/guard/) set their code.
+_LIMIT_MESSAGES = re.compile(r"more than \d+ tokens")
 
 
 def tag_error_codes(errors: list[GraphQLError]) -> None:

@@ -86,6 +86,7 @@ class GraphQLHTTPView(View):
             return self._error_response(media_type, exc.status, exc.message, exc.code)
         try:
             principal = authenticate(request.headers.get("Authorization"))
+            params["query"] = trusted_documents.document_for(params, principal)
         except DatabaseError as exc:
             if not is_pool_exhausted_exception(exc):
                 raise
@@ -97,8 +98,6 @@ class GraphQLHTTPView(View):
             response = self._error_response(media_type, 401, str(exc), "UNAUTHENTICATED")
             response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return response
-        try:
-            params["query"] = trusted_documents.document_for(params, principal)
         except trusted_documents.DocumentRefused as exc:
             return self._error_response(media_type, exc.status, exc.message, exc.code)
         context = Context(

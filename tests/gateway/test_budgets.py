@@ -161,3 +161,15 @@ def test_a_redis_bucket_is_exact_across_processes(settings):
         worker.join(timeout=60)
     assert sum(allowed) == 300
     assert all(0 < count < 250 + 1 for count in allowed)
+
+
+def test_the_memory_store_forgets_full_buckets_by_their_own_size():
+    now = [0.0]
+    store = MemoryBudgets(clock=lambda: now[0])
+    small, large = Bucket(size=10, rate=1.0), Bucket(size=1000, rate=1.0)
+    store.take("small", 10, small)
+    store.take("large", 500, large)
+    now[0] = 61.0  # small is full again, large is not
+    store.take("other", 1, small)  # a sweep runs
+    assert "small" not in store._levels
+    assert store.available("large", large) == 561

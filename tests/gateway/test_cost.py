@@ -173,3 +173,38 @@ def test_a_refused_mutation_changes_nothing(client, settings):
     )
     assert answer.error_codes == ["QUERY_TOO_COSTLY"]
     assert not ShippingItem.objects.exists()
+
+
+def test_a_variables_default_counts_as_execution_will_use_it(client, settings):
+    """`@include(if: $all)` with `$all` defaulting to true, sent without variables: the field
+    runs, so it is priced."""
+    settings.GRAPHQL_MAX_COST = 100
+    query = (
+        "query($all: Boolean = true, $n: Int = 60) { me { uuid } "
+        "transports(first: $n) @include(if: $all) { edges { node { uuid } } } }"
+    )
+    refused = call_graphql(client, query, authorization=bearer(make_staff()))
+    assert refused.error_codes == ["QUERY_TOO_COSTLY"]
+    assert refused["errors"][0]["extensions"]["cost"] == 1 + 1 + 60 * 2
+
+
+def test_fields_repeated_under_one_response_key_are_all_charged(client, network):
+    """graphql-core merges `transports { totalCount } transports { edges ... }`: both run, and
+    the actual cost counts the edges the second one returned."""
+    query = (
+        "{ transports(first: 50) { totalCount } transports(first: 50) { edges { node { uuid } } } }"
+    )
+    answer = call_graphql(client, query, authorization=bearer(make_staff()))
+    returned = len(answer["data"]["transports"]["edges"])
+    assert returned > 0
+    assert answer.extensions["cost"]["actualQueryCost"] == 1 + returned * 2
+
+
+def test_an_invalid_subscription_is_left_to_validation_not_priced():
+    from schema.guard.extension import admit_subscription
+
+    for document in (
+        "subscription { ... on Nope { ... on Other { x } } }",
+        "subscription { domainEvents { nope } }",
+    ):
+        assert admit_subscription(schema._schema, document, None, {}, None) is None

@@ -616,8 +616,6 @@ SOURCE_MENTIONS: list[tuple[str, str, str]] = [
     # Messages turned into codes (kit/extensions.py:_LIMIT_MESSAGES, _code_for).
     ("graphql.language.parser", "", "more than {max_tokens} tokens"),
     ("graphql.error.syntax_error", "", 'f"Syntax Error: {description}"'),
-    ("strawberry.extensions.query_depth_limiter", "", "exceeds maximum operation depth"),
-    ("strawberry.extensions.max_aliases", "", "aliases found. Allowed"),
     # Django: evaluation goes through _iterable_class and stops at _prefetch_done; the reverse
     # foreign-key prefetch cache key.
     ("django.db.models.query", "QuerySet._fetch_all", "self._iterable_class(self)"),

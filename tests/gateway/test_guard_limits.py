@@ -221,3 +221,22 @@ def test_get_variables_nested_deep_are_a_bad_request(client):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_suggestions_are_hidden_in_streamed_results_too(settings):
+    """A websocket runs documents through the schema's stream: a query riding along with a
+    subscription must not map the schema either."""
+    from schema.root import schema
+
+    settings.GRAPHQL_HIDE_SUGGESTIONS = True
+    results = await schema.stream(
+        "subscription S { domainEvents { detailType } } query Q { transprts { totalCount } }",
+        operation_name="S",
+    )
+    messages = [
+        error.message
+        async for result in results
+        for error in getattr(result, "errors", None) or []
+    ]
+    assert any("transprts" in message for message in messages)
+    assert not any("Did you mean" in message for message in messages)

@@ -110,11 +110,14 @@ def test_racks_answer_for_staff_and_rack_created_reaches_subscribers(generated):
 
 @pytest.fixture
 def sandbox(tmp_path: Path, settings: Any) -> Path:
-    """BASE_DIR pointed at a folder with the project's settings file and modules/ names."""
+    """BASE_DIR pointed at a folder with the project's settings file, modules/ and tests/ names."""
     (tmp_path / "config").mkdir()
     (tmp_path / "config/settings.py").write_text((REPO / "config/settings.py").read_text())
     for module in settings.MODULES:
         (tmp_path / "modules" / module).mkdir(parents=True)
+    for folder in (REPO / "tests").iterdir():
+        if folder.is_dir() and not folder.name.startswith("__"):
+            (tmp_path / "tests" / folder.name).mkdir(parents=True, exist_ok=True)
     settings.BASE_DIR = tmp_path
     return tmp_path
 
@@ -136,6 +139,8 @@ def files_in(folder: Path) -> dict[str, str]:
         ("class", None, "is a Python keyword"),
         ("match", None, "is a Python keyword"),
         ("shipping", None, "modules/shipping exists already"),
+        ("live", None, "tests/live exists already"),
+        ("e2e", None, "tests/e2e exists already"),
         ("sessions", None, "is the label of an installed Django app"),
         ("admin", None, "is the label of an installed Django app"),
         ("schema", None, "is a top-level package of the project"),

@@ -176,6 +176,10 @@ def _module_name_problem(name: str, base: Path) -> str | None:
         return f"{name!r} is a top-level package of the project: choose another module name."
     if name in settings.MODULES or (base / "modules" / name).exists():
         return f"modules/{name} exists already: choose another module name."
+    if (base / "tests" / name).exists():
+        # tests/live, tests/e2e, ...: the module's tests would land among others (and a failed
+        # run would take them away with its own).
+        return f"tests/{name} exists already: choose another module name."
     taken = {config.label for config in apps.get_app_configs()} | {
         config.name.rpartition(".")[2] for config in apps.get_app_configs()
     }
