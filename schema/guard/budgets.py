@@ -184,7 +184,8 @@ class RedisBudgets:
     def count_refusal(self, label: str) -> None:
         key = f"{self._prefix}refusals"
         self._redis.zincrby(key, 1, label)
-        if self._redis.ttl(key) < 0:  # the window starts with its first refusal (EXPIRE NX: Redis 7)
+        # The window starts with its first refusal (EXPIRE NX would need Redis 7).
+        if self._redis.ttl(key) < 0:
             self._redis.expire(key, REFUSAL_WINDOW_SECONDS)
 
     def most_refused(self, limit: int) -> list[tuple[str, int]]:
