@@ -100,14 +100,11 @@ def note_built_page(builder: Callable[[Info], Prefetch], info: Info, page: Prefe
         pages.append((builder, info, page))
 
 
-@dataclass(frozen=True, eq=False)
-class DeferredPage:
-    """A kept store's nested page: builds it for each request, with the Info the walk gave the
-    page's field, re-made from the Info the store is applied with (that request's context,
-    variables and operation)."""
+@dataclass(frozen=True)
+class FieldPosition:
+    """Where in the document a kept page's field sits: what its Info is re-made from for each
+    request (the rest of the Info, context, variables and operation, is that request's)."""
 
-    builder: Callable[[Info], Prefetch]
-    field: Any  # the page's Strawberry field
     field_name: str
     field_nodes: tuple[Any, ...]
     return_type: Any
@@ -115,26 +112,36 @@ class DeferredPage:
     path: Path
 
     @classmethod
-    def of(cls, builder: Callable[[Info], Prefetch], info: Info) -> DeferredPage:
-        raw = info._raw_info
+    def of(cls, raw: GraphQLResolveInfo) -> FieldPosition:
         return cls(
-            builder=builder,
-            field=info._field,
-            field_name=raw.field_name,
-            field_nodes=tuple(raw.field_nodes),
-            return_type=raw.return_type,
-            parent_type=raw.parent_type,
-            path=raw.path,
+            raw.field_name, tuple(raw.field_nodes), raw.return_type, raw.parent_type, raw.path
         )
 
-    def __call__(self, info: Info) -> Prefetch:
-        raw = info._raw_info._replace(
+    def in_request(self, raw: GraphQLResolveInfo) -> GraphQLResolveInfo:
+        return raw._replace(
             field_name=self.field_name,
             field_nodes=list(self.field_nodes),
             return_type=self.return_type,
             parent_type=self.parent_type,
             path=self.path,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class DeferredPage:
+    """A kept store's nested page: builds it for each request, with the Info the walk gave the
+    page's field, re-made from the Info the store is applied with."""
+
+    builder: Callable[[Info], Prefetch]
+    field: Any  # the page's Strawberry field
+    position: FieldPosition
+
+    @classmethod
+    def of(cls, builder: Callable[[Info], Prefetch], info: Info) -> DeferredPage:
+        return cls(builder, info._field, FieldPosition.of(info._raw_info))
+
+    def __call__(self, info: Info) -> Prefetch:
+        raw = self.position.in_request(info._raw_info)
         return self.builder(type(info)(_raw_info=raw, _field=self.field))
 
 
@@ -152,20 +159,10 @@ class DeferredRelation:
     field_node: Any
     related_field_id: str | None
     config: OptimizerConfig
-    field_name: str
-    field_nodes: tuple[Any, ...]
-    return_type: Any
-    parent_type: Any
-    path: Path
+    position: FieldPosition
 
     def __call__(self, info: Info) -> Prefetch:
-        raw = info._raw_info._replace(
-            field_name=self.field_name,
-            field_nodes=list(self.field_nodes),
-            return_type=self.return_type,
-            parent_type=self.parent_type,
-            path=self.path,
-        )
+        raw = self.position.in_request(info._raw_info)
         queryset = library_optimizer._get_prefetch_queryset(
             self.remote_model,
             raw.schema._strawberry_schema,  # type: ignore[attr-defined]  # set there by strawberry
@@ -245,11 +242,7 @@ def _relation_hints_noted(
                 field_node=field_selection,
                 related_field_id=getattr(remote, "attname", None) or getattr(remote, "name", None),
                 config=config,
-                field_name=field_info.field_name,
-                field_nodes=tuple(field_info.field_nodes),
-                return_type=field_info.return_type,
-                parent_type=field_info.parent_type,
-                path=field_info.path,
+                position=FieldPosition.of(field_info),
             )
         )
     return store

@@ -76,17 +76,13 @@ def client_of(context: Any) -> Client:
 
 
 @cache
-def _rules(schema: Any) -> CostRules:
+def rules_for(schema: Any) -> CostRules:
+    """The cost rules of a built graphql-core schema (read once per schema)."""
     return CostRules(
         schema,
         default_list_size=settings.GRAPHQL_MAX_PAGE_SIZE,
         max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE,
     )
-
-
-def rules_for(schema: Any) -> CostRules:
-    """The cost rules of a built graphql-core schema (read once per schema)."""
-    return _rules(schema)
 
 
 def _error(message: str, code: str, **details: Any) -> GraphQLError:
