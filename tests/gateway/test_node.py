@@ -47,6 +47,7 @@ def test_anonymous_callers_get_no_node(gql):
         global_id("UserError", "x"),  # a type, but no Node
         global_id("CenterInventoryItem", "no-such-tracking-number"),
     ],
+    ids=["no such type", "not a node", "no such row"],
 )
 def test_an_id_that_names_nothing_finds_nothing(gql, global_id_):
     assert gql(NODE, {"id": global_id_}, as_=make_staff())["data"] == {"node": None}

@@ -127,7 +127,9 @@ def test_production_refuses_a_weak_secret_naming_it_but_not_its_value(name, valu
 
 
 @pytest.mark.parametrize(
-    "value", [WEAK_SECRETS[k] for k in ("one character", "short", "one character repeated")]
+    "value",
+    [WEAK_SECRETS[k] for k in ("one character", "short", "one character repeated")],
+    ids=["one character", "short", "one character repeated"],
 )
 def test_production_refuses_a_weak_sealing_key(value):
     result = start_django(**{**PRODUCTION, "EVENTS_SEALING_KEY": value})

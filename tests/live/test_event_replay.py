@@ -61,6 +61,7 @@ async def test_a_subscriber_replays_what_was_delivered_after_an_event_then_goes_
 @pytest.mark.parametrize(
     ("after", "code"),
     [("not-an-event-id", "BAD_USER_INPUT"), (str(uuid.uuid4()), "EVENT_NOT_FOUND")],
+    ids=["malformed", "unknown"],
 )
 async def test_replaying_after_an_unknown_event_is_refused_with_a_code(server, staff, after, code):
     async with await GraphQLWebSocket.signed_in(server.ws_url, staff["authorization"]) as ws:
