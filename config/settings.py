@@ -340,23 +340,38 @@ LIVE_PUBLISH_TIMEOUT_SECONDS = float(env_str("LIVE_PUBLISH_TIMEOUT_SECONDS", "5"
 # domainEvents(after:) replays at most this many events; a longer gap is refused with a code.
 LIVE_REPLAY_MAX_EVENTS = env_int("LIVE_REPLAY_MAX_EVENTS", 1000)
 
+# text (default, for people) or json (one object per line, for a log pipeline).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"correlation": {"()": "config.middleware.CorrelationIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(levelname)s %(asctime)s [%(correlation_id)s] %(name)s %(message)s"}
+        "text": {"format": "%(levelname)s %(asctime)s [%(correlation_id)s] %(name)s %(message)s"},
+        "json": {"()": "config.log_format.JsonLogFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["correlation"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Operations: readiness and metrics ------------------------------------------------------------
+# /readyz fails when the oldest pending outbox event is older than this (the relay is stuck or the
+# bus refuses); 0 leaves the outbox out of readiness. Generous by default: every gateway failing
+# readiness at once takes the API out of the load balancer while the bus is down.
+READINESS_MAX_OUTBOX_AGE_SECONDS = env_int("READINESS_MAX_OUTBOX_AGE_SECONDS", 600)
+# How long /readyz waits for Redis before calling it down.
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
+# /metrics (Prometheus) answers only when this is set, and only to `Authorization: Bearer <it>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- HTTPS ---------------------------------------------------------------------------------------
 # Behind a proxy that terminates TLS the app sees plain HTTP: X-Forwarded-Proto tells it otherwise,

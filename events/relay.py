@@ -35,6 +35,7 @@ from django.db import connections, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from events import metrics
 from events.bus import MAX_BATCH_ENTRIES, bus_from_settings
 from events.delivery import Bus, Delivery, DeliveryResult
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
@@ -199,6 +200,7 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
         _publish_live(row)  # only queued: a slow or frozen live layer never holds the relay up
     if report.dead:
         _status_changed()
+    metrics.count_relayed(sent=report.sent, retrying=report.retrying, dead=report.dead)
     return report
 
 

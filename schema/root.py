@@ -40,6 +40,7 @@ from schema.kit.extensions import (
 )
 from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
 from schema.kit.live import LiveExecutionContext
+from schema.kit.metrics import OperationMetrics
 
 
 def module_faces() -> tuple[ModuleType, ...]:
@@ -167,7 +168,8 @@ def build_schema() -> Schema:
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         execution_context_class=MajesticExecutionContext,
         extensions=[
-            OperationGuard,  # first: its size check runs before the document is parsed
+            OperationMetrics,  # outermost: it times and counts the whole operation
+            OperationGuard,  # its size check runs before the document is parsed
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextlib import aclosing
 import datetime as dt
 import json
 import logging
@@ -52,7 +53,7 @@ from modules.auth.api import (
 )
 from request_state import CORRELATION_HEADER, correlation_id, current_actor, new_correlation_id
 from schema.guard.extension import admit_subscription
-from schema.kit import loaders
+from schema.kit import loaders, metrics
 from schema.kit.context import Context
 from schema.trusted_documents import gate as trusted_documents
 
@@ -173,13 +174,15 @@ class ConnectionOperations:
         # The operation runs in its own task: these stay set for its resolvers, and its events.
         correlation_id.set(context.correlation_id)
         current_actor.set(context.principal.as_actor())
-        return await self.schema.stream(
-            query,
-            variable_values=variable_values,
-            context_value=context,
-            root_value=root_value,
-            operation_name=operation_name,
-            operation_extensions=operation_extensions,
+        return _counted_subscription(
+            await self.schema.stream(
+                query,
+                variable_values=variable_values,
+                context_value=context,
+                root_value=root_value,
+                operation_name=operation_name,
+                operation_extensions=operation_extensions,
+            )
         )
 
     # The legacy protocol subscribes through `subscribe`; it may run queries and mutations too.
@@ -227,6 +230,17 @@ class ConnectionOperations:
             loaders.end_request(loaders_token)
             current_actor.reset(actor_token)
             correlation_id.reset(correlation_token)
+
+
+async def _counted_subscription(results: Any) -> AsyncGenerator[Any, None]:
+    """The subscription's results, counted in SUBSCRIPTIONS while it runs."""
+    metrics.SUBSCRIPTIONS.inc()
+    try:
+        async with aclosing(results):
+            async for result in results:
+                yield result
+    finally:
+        metrics.SUBSCRIPTIONS.dec()
 
 
 async def _request_error(*errors: GraphQLError) -> AsyncGenerator[ExecutionResult, None]:
@@ -375,6 +389,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         self.authorization: str | None = None
         self.client_address = "unknown"
         self.closed = False
+        self.counted = False  # in metrics.WEBSOCKET_CONNECTIONS
         self._reauthenticate_task: asyncio.Task[None] | None = None
         # Access-change notices: the hub this connection watches (while it has credentials), the
         # check they started, and whether another one came in while it ran.
@@ -387,6 +402,8 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
     # --- connection lifecycle --------------------------------------------------------------------
 
     async def connect(self) -> None:
+        metrics.WEBSOCKET_CONNECTIONS.inc()
+        self.counted = True
         self.connection_id = new_correlation_id(self._headers().get(CORRELATION_HEADER.lower()))
         self.client_address = _handshake_client_address(self.scope)
         self.run_task = asyncio.create_task(self._run())
@@ -412,6 +429,9 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self.counted:  # disconnect can come twice (a close, then the socket's end)
+            self.counted = False
+            metrics.WEBSOCKET_CONNECTIONS.dec()
         if self._reauthenticate_task is not None:
             self._reauthenticate_task.cancel()
         if self._recheck_task is not None:
