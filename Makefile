@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed schema catalog manifest lint bench clean
+.PHONY: run serve-prod test install migrate seed schema catalog manifest lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" && command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11, 3.12 or 3.13 is required (none found)"; exit 1; }
@@ -35,6 +35,20 @@ run: seed
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off \
 		--no-proxy-headers --no-access-log
 
+# The production process model on this machine (the Procfile, run by honcho): gunicorn with
+# WEB_CONCURRENCY uvicorn workers on HOST:PORT, and one relay worker (`manage.py relay_events`).
+# DJANGO_ENV=production: set SECRET_KEY and EVENTS_SEALING_KEY (or EVENTS_SEALING_KMS_KEY), and
+# DATABASE_URL (PostgreSQL) and REDIS_URL, which the relay and the workers share. docs/deploy.md.
+serve-prod: export DJANGO_ENV ?= production
+serve-prod: export EVENTS_RELAY_IN_PROCESS = 0
+serve-prod: install
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
+		echo "serve-prod needs DATABASE_URL (PostgreSQL) and REDIS_URL: its processes share them"; \
+		exit 1; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT)
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -43,6 +57,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/hadolint Dockerfile
 	$(PY) manage.py check
 
 schema: install

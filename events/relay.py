@@ -12,7 +12,8 @@ to events.fanout.publish for live subscriptions (which leaves its sensitive fiel
 only queues it, so the live layer (Redis) never slows delivery to the bus.
 
 Where it runs:
-- `manage.py relay_events` (workers; `--once` drains and exits);
+- `manage.py relay_events` (workers; `--once` drains and exits); asked to stop (SIGTERM), a worker
+  finishes the batch in hand and releases the rest of its claim (`release_claim`) for the others;
 - in the server process on the embedded default (EVENTS_RELAY_IN_PROCESS): `start_in_process_relay`
   (called by config/asgi.py) starts one background thread that drains the backlog at once, again
   right after each commit that emitted (`relay_soon`), when a retry comes due, and every
@@ -25,7 +26,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -150,12 +151,39 @@ def renew_lease(rows: Sequence[OutboxEvent], *, now: datetime | None = None) -> 
     return held
 
 
-def relay_claimed(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+def release_claim(rows: Sequence[OutboxEvent], *, now: datetime | None = None) -> int:
+    """Give back rows this relay claimed and will not send (it is stopping): due at once for
+    another relay, the claim's attempt not counted. Rows it no longer holds are left alone."""
+    if not rows:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = dict(
+            OutboxEvent.objects.select_for_update()
+            .filter(id__in=[r.id for r in rows], status=PENDING)
+            .values_list("id", "next_attempt_at")
+        )
+        held = [row.id for row in rows if current.get(row.id) == row.next_attempt_at]
+        if not held:
+            return 0
+        return OutboxEvent.objects.filter(id__in=held).update(
+            next_attempt_at=now, attempts=F("attempts") - 1
+        )
+
+
+def relay_claimed(
+    bus: Bus, rows: Sequence[OutboxEvent], *, should_stop: Callable[[], bool] | None = None
+) -> RelayReport:
     """Send the rows of one claim batch by batch, renewing the lease on all those still to send
-    before each batch: however long the round takes, no other relay can take them meanwhile."""
+    before each batch: however long the round takes, no other relay can take them meanwhile.
+    Once `should_stop()` says so, the batch in hand is finished and the rest released."""
     report = RelayReport()
     waiting = list(rows)
     while waiting:
+        if should_stop is not None and should_stop():
+            released = release_claim(waiting)
+            logger.info("Stopping: %d claimed events released for another relay", released)
+            break
         waiting = renew_lease(waiting)
         batch = next(batches(waiting), [])
         if batch:
@@ -262,19 +290,27 @@ def _status_changed() -> None:
 
 
 def relay_pending_events(
-    *, bus: Bus | None = None, max_rounds: int | None = None, claim_size: int | None = None
+    *,
+    bus: Bus | None = None,
+    max_rounds: int | None = None,
+    claim_size: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RelayReport:
     """Relay rounds until no row is due (the backlog, and whatever the handlers emit meanwhile),
-    or for at most `max_rounds` claims of `claim_size` rows."""
+    or for at most `max_rounds` claims of `claim_size` rows, or until `should_stop()` (a worker
+    asked to stop: the batch in hand is sent, the rest of its claim released, nothing left
+    claimed)."""
     bus = bus if bus is not None else bus_from_settings()
     report = RelayReport()
     rounds = 0
     while max_rounds is None or rounds < max_rounds:
+        if should_stop is not None and should_stop():
+            break
         rounds += 1
         rows = claim_due_events(limit=claim_size or settings.EVENTS_RELAY_CLAIM_SIZE)
         if not rows:
             break
-        report += relay_claimed(bus, rows)
+        report += relay_claimed(bus, rows, should_stop=should_stop)
     if report.dead or report.retrying:
         logger.info(
             "Relayed: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead

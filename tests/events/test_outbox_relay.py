@@ -16,6 +16,8 @@ from events.models import OutboxEvent
 from events.relay import (
     claim_due_events,
     drain,
+    relay_pending_events,
+    release_claim,
     retry_delay,
     start_in_process_relay,
     stop_in_process_relay,
@@ -290,6 +292,40 @@ def test_workers_skip_rows_another_worker_holds_locked():
     thread.join(10)
     assert len(claimed["slow"]) == 4 and len(claimed["fast"]) == 2
     assert not set(claimed["slow"]) & set(claimed["fast"])
+
+
+def test_a_relay_asked_to_stop_finishes_the_batch_in_hand_and_releases_the_rest():
+    with transaction.atomic():
+        rows = [emit(weighed(n)) for n in range(25)]
+    stopping = threading.Event()
+
+    class StopAfterFirstBatch(RecordingBus):
+        def put_events(self, deliveries):
+            stopping.set()  # SIGTERM arrives while the handlers of the first batch run
+            return super().put_events(deliveries)
+
+    bus = StopAfterFirstBatch()
+    report = relay_pending_events(bus=bus, should_stop=stopping.is_set)
+
+    assert report.sent == 10 and [len(call) for call in bus.calls] == [10]
+    assert OutboxEvent.objects.filter(status=SENT).count() == 10
+    released = OutboxEvent.objects.filter(status=PENDING)
+    assert released.count() == 15
+    # Due at once for another worker, the claim's attempt not counted: nothing is left claimed.
+    assert all(r.next_attempt_at <= timezone.now() and r.attempts == 0 for r in released)
+    assert drain(bus=RecordingBus()).sent == 15
+    assert OutboxEvent.objects.filter(status=SENT).count() == len(rows)
+
+
+def test_releasing_leaves_rows_another_relay_took_over_alone(settings):
+    with transaction.atomic():
+        emit(weighed(1))
+    mine = claim_due_events(limit=5)
+    make_all_due()  # the lease ran out ...
+    theirs = claim_due_events(limit=5)  # ... and another relay holds the row now
+    assert release_claim(mine) == 0
+    row = OutboxEvent.objects.get()
+    assert row.next_attempt_at == theirs[0].next_attempt_at and row.attempts == 2
 
 
 # --- the local bus --------------------------------------------------------------------------------

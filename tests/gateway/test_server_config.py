@@ -6,17 +6,23 @@ configuration itself, quickly.
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Variables config/gunicorn.py sets for the app it loads.
+CONFIG_SETS = ("EVENTS_RELAY_IN_PROCESS", "PROMETHEUS_MULTIPROC_DIR")
 
 
 def gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
-    for name in ("HOST", "PORT", "WEB_CONCURRENCY"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("HOST", "PORT", "WEB_CONCURRENCY", *CONFIG_SETS):
+        # Set first, so that monkeypatch restores the original even where the config file sets
+        # the variable itself (os.environ of this process, which later servers inherit).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
@@ -43,3 +49,63 @@ def test_gunicorn_workers_leave_forwarding_headers_to_the_app(monkeypatch):
 def test_make_run_starts_uvicorn_without_its_proxy_header_handling():
     recipe = (ROOT / "Makefile").read_text().split("\nrun: seed\n", 1)[1].split("\n\n", 1)[0]
     assert "uvicorn config.asgi:application" in recipe and "--no-proxy-headers" in recipe
+
+
+def test_gunicorn_preloads_the_app_and_leaves_relaying_to_the_relay_workers(monkeypatch):
+    settings = gunicorn_settings(monkeypatch)
+    assert settings["preload_app"] is True
+    assert os.environ["EVENTS_RELAY_IN_PROCESS"] == "0"  # read by the app it then loads
+    # Asked for explicitly, each worker relays in a thread of its own, which a thread started in
+    # a preloading master would not give them.
+    relaying = gunicorn_settings(monkeypatch, EVENTS_RELAY_IN_PROCESS="1")
+    assert relaying["preload_app"] is False
+    assert os.environ["EVENTS_RELAY_IN_PROCESS"] == "1"
+
+
+def test_gunicorn_gives_prometheus_a_fresh_multiprocess_folder_unless_one_is_set(
+    monkeypatch, tmp_path
+):
+    gunicorn_settings(monkeypatch)
+    first = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    gunicorn_settings(monkeypatch)
+    second = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert first != second and first.is_dir() and list(second.iterdir()) == []
+    first.rmdir()
+    second.rmdir()
+    gunicorn_settings(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+
+
+def test_a_dead_workers_live_gauges_are_dropped(monkeypatch, tmp_path):
+    settings = gunicorn_settings(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    for kind in ("gauge_livesum_1234", "gauge_livesum_5678", "counter_1234"):
+        (tmp_path / f"{kind}.db").write_bytes(b"")
+
+    class Worker:
+        pid = 1234
+
+    settings["child_exit"](None, Worker())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "counter_1234.db",
+        "gauge_livesum_5678.db",
+    ]
+
+
+def test_shutdown_fits_in_a_containers_stop_timeout(monkeypatch):
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from config.gunicorn_worker import UvicornWorker
+
+    settings = gunicorn_settings(monkeypatch)
+    # ECS and compose give 30 s between SIGTERM and SIGKILL; uvicorn gives up a second sooner.
+    assert settings["graceful_timeout"] < 30
+    assert settings["keepalive"] > 60  # past an ALB's idle timeout: the balancer closes first
+    cfg = Config()
+    cfg.set("graceful_timeout", settings["graceful_timeout"])
+    worker = UvicornWorker(0, os.getpid(), [], None, 30, cfg, Logger(cfg))
+    try:
+        # uvicorn cancels what still runs before gunicorn would kill the worker mid-response.
+        assert worker.config.timeout_graceful_shutdown == settings["graceful_timeout"] - 1
+    finally:
+        worker.tmp.close()

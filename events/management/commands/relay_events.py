@@ -1,7 +1,11 @@
 """`manage.py relay_events`: a relay worker; `--once` drains what is due and exits.
 
 Run as many workers as you like: they share the outbox through SKIP LOCKED claims. SIGTERM or
-SIGINT lets the current batch finish, then the worker exits.
+SIGINT lets the batch in hand finish (its handlers run to the end, its rows are marked), releases
+the rest of the worker's claim for the other workers at once, and exits: nothing is left claimed.
+A worker killed outright (SIGKILL, a lost host) leaves its claim to expire after
+EVENTS_RELAY_LEASE_SECONDS; then another worker sends those rows, and the handlers, idempotent on
+the event id, do their work once.
 """
 
 from __future__ import annotations
@@ -46,10 +50,10 @@ class Command(BaseCommand):
         )
         while not stop.is_set():
             try:
-                report = relay_pending_events()
+                report = relay_pending_events(should_stop=stop.is_set)
                 if report.sent or report.retrying or report.dead:
                     self._print(report)
-                if schedules is not None:
+                if schedules is not None and not stop.is_set():
                     schedules.fire_due()
             except Exception as exc:  # the database or the bus is away: try again after a pause
                 self.stderr.write(f"Relay round failed: {type(exc).__name__}: {exc}")
