@@ -34,7 +34,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "up"})
 
 
-# --- readiness -------------------------------------------------------------------------------------
+# --- readiness ------------------------------------------------------------------------------------
 
 
 def _database_answers() -> None:
@@ -101,7 +101,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
-# --- metrics ---------------------------------------------------------------------------------------
+# --- metrics --------------------------------------------------------------------------------------
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -118,7 +118,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Every process writes its values to files there; this sums them (gunicorn's workers).
         registry = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(registry)
+        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     outbox = CollectorRegistry()

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from contextlib import aclosing
 import datetime as dt
 import json
 import logging
 import random
 from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 

@@ -51,7 +51,7 @@ def test_a_healthy_gateway_is_ready(client):
 
 
 def test_an_unapplied_migration_makes_it_unready(client):
-    MigrationRecorder.Migration.objects.filter(app="shipping").order_by("-id").first().delete()
+    MigrationRecorder.Migration.objects.filter(app="shipping").latest("id").delete()
     status, body = _ready(client)
     assert status == 503
     assert body["failing"] == ["migrations"]
