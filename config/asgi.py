@@ -20,6 +20,12 @@ if settings.EVENTS_RELAY_IN_PROCESS:
 
     start_in_process_relay()
 
+if settings.JOBS_WORKER_IN_PROCESS:
+    # Embedded default: this server process works the jobs it starts (and any backlog).
+    from modules.jobs.worker import start_in_process_worker
+
+    start_in_process_worker()
+
 application = ProtocolTypeRouter(
     {
         "http": django_application,

@@ -11,9 +11,10 @@ gunicorn's own GUNICORN_CMD_ARGS (e.g. "--timeout 60"), which wins over this fil
   startup object frozen out of the garbage collector's sight) and forks the workers from it, so
   they share those pages copy-on-write and start at once. Nothing at import opens a database or
   Redis connection: each worker opens its own on first use.
-- Outbox events are relayed by `manage.py relay_events` workers (Procfile's `relay`), never by the
-  web processes: EVENTS_RELAY_IN_PROCESS defaults to off here. Set on explicitly, each worker
-  would run a relay thread of its own, so the app is then not preloaded (a thread started in the
+- Outbox events are relayed by `manage.py relay_events` workers (Procfile's `relay`) and bulk jobs
+  worked by `manage.py work_jobs` (Procfile's `jobs`), never by the web processes:
+  EVENTS_RELAY_IN_PROCESS and JOBS_WORKER_IN_PROCESS default to off here. Set on explicitly, each
+  worker would run a thread of its own, so the app is then not preloaded (a thread started in the
   master does not survive the fork).
 - Prometheus metrics: prometheus-client's multiprocess mode, every worker writing its samples to
   PROMETHEUS_MULTIPROC_DIR (a fresh temporary folder when unset) and a dead worker's gauges
@@ -27,8 +28,9 @@ import os
 import tempfile
 from typing import Any
 
-# Before the app is imported: settings.EVENTS_RELAY_IN_PROCESS and prometheus_client read these.
+# Before the app is imported: the settings and prometheus_client read these.
 os.environ.setdefault("EVENTS_RELAY_IN_PROCESS", "0")
+os.environ.setdefault("JOBS_WORKER_IN_PROCESS", "0")
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Fresh for every start: samples a previous master's workers left must not be added to ours.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="majestic-prometheus-")
@@ -39,14 +41,13 @@ bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "config.gunicorn_worker.UvicornWorker"
 
-# As config/settings.py's env_bool reads it.
-_relay_in_process = os.environ["EVENTS_RELAY_IN_PROCESS"].strip().lower() in {
-    "1",
-    "true",
-    "yes",
-    "on",
-}
-preload_app = not _relay_in_process
+
+def _on(name: str) -> bool:
+    """As config/settings.py's env_bool reads it."""
+    return os.environ[name].strip().lower() in {"1", "true", "yes", "on"}
+
+
+preload_app = not (_on("EVENTS_RELAY_IN_PROCESS") or _on("JOBS_WORKER_IN_PROCESS"))
 
 # A worker whose event loop has not checked in for this long is killed and replaced (a request
 # blocking the loop, not a slow request: those run in threads; websockets stay open for hours).

@@ -79,6 +79,7 @@ MODULES = [
     "user",
     "distribution",
     "shipping",
+    "jobs",
     "ops",
 ]
 
@@ -290,6 +291,32 @@ AUTH_PRINT_VERIFICATION_CODES = env_bool(
 # --- shipping ---
 # Items still CREATED or MOVING after this many days are reported by the heartbeat.
 SHIPPING_STALE_ITEM_DAYS = env_int("SHIPPING_STALE_ITEM_DAYS", 14)
+
+# --- jobs (bulk work off the request) ---
+# local: workers find jobs in the database (and the server runs one, JOBS_WORKER_IN_PROCESS);
+# sqs: a started job's uuid goes to JOBS_SQS_QUEUE_URL, which `manage.py work_jobs` long-polls.
+JOBS_BACKEND = env_str("JOBS_BACKEND", "local")
+if JOBS_BACKEND not in {"local", "sqs"}:
+    raise ImproperlyConfigured("JOBS_BACKEND must be local or sqs")
+JOBS_WORKER_IN_PROCESS = env_bool("JOBS_WORKER_IN_PROCESS", JOBS_BACKEND == "local")
+JOBS_SQS_QUEUE_URL = env_str("JOBS_SQS_QUEUE_URL", "")
+# Long poll of one receive; how long a message stays hidden while its job runs (renewed each
+# chunk; the template's VisibilityTimeout) and after a failed attempt.
+JOBS_SQS_WAIT_SECONDS = env_int("JOBS_SQS_WAIT_SECONDS", 20)
+JOBS_SQS_VISIBILITY_SECONDS = env_int("JOBS_SQS_VISIBILITY_SECONDS", 300)
+JOBS_RETRY_SECONDS = env_int("JOBS_RETRY_SECONDS", 30)
+# Rows one job takes; rows per chunk (one transaction each); how long a worker's claim holds
+# without a committed chunk before another worker may take the job over.
+JOBS_MAX_ROWS = env_int("JOBS_MAX_ROWS", 10_000)
+JOBS_CHUNK_SIZE = env_int("JOBS_CHUNK_SIZE", 100)
+JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 120)
+# Claims of one job before it is FAILED (its chunk keeps failing, or its workers keep dying).
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+JOBS_POLL_SECONDS = float(env_str("JOBS_POLL_SECONDS", "5"))
+# The largest CSV file a multipart upload may carry (bytes).
+JOBS_UPLOAD_MAX_BYTES = env_int("JOBS_UPLOAD_MAX_BYTES", 2_000_000)
+# bulkJobUpdates looks at its job this often (a push at least every second while it runs).
+JOBS_UPDATES_SECONDS = float(env_str("JOBS_UPDATES_SECONDS", "0.5"))
 
 # --- events --------------------------------------------------------------------------------------
 EVENTS_SOURCE_PREFIX = env_str("EVENTS_SOURCE_PREFIX", "majestic")

@@ -28,3 +28,8 @@ class ShippingErrorCode(StrEnum):
     TOO_MANY_VALUES = "TOO_MANY_VALUES"
     BATCH_ON_OTHER_TRANSPORT = "BATCH_ON_OTHER_TRANSPORT"
     CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"
+    # Bulk work (jobs): the request as a whole is refused, nothing is queued.
+    NO_ROWS = "NO_ROWS"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+    INVALID_CSV = "INVALID_CSV"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"

@@ -8,16 +8,20 @@ written; each use case writes all of its rows or none.
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from events import emit
 from modules.distribution import api as distribution_api
+from modules.jobs import api as jobs_api
 from modules.shipping import selectors
 from modules.shipping.errors import ShippingErrorCode as Code
 from modules.shipping.events import (
@@ -525,6 +529,95 @@ def transport_complete(
             )
         )
     return transport
+
+
+# --- bulk work: jobs whose rows each run the single use case above -------------------------------
+# Each row calls the same service as its single mutation (same validation, codes and events); a
+# bad row is recorded with its code and the job goes on. Rows are counted from 1 (for a CSV file,
+# the first line after the header).
+
+IMPORT_ITEMS = "shipping.importItems"
+ADD_ITEMS_TO_BATCHES = "shipping.addItemsToBatches"
+COMPLETE_TRANSPORTS = "shipping.completeTransports"
+CSV_HEADER = ["sku"]
+
+
+def shipping_items_import(*, skus: Sequence[str]) -> jobs_api.JobStarted:
+    """A job creating one item per SKU, as `createShippingItem` would."""
+    return _start_job(IMPORT_ITEMS, [{"sku": sku} for sku in skus], field="items")
+
+
+def shipping_items_import_csv(*, data: bytes) -> jobs_api.JobStarted:
+    """The same job from a CSV file (UTF-8, header `sku`); the whole file is refused when it is
+    too large (JOBS_UPLOAD_MAX_BYTES), not UTF-8, or its header is wrong."""
+    limit = settings.JOBS_UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise _field_error("file", f"The file is over {limit} bytes.", Code.FILE_TOO_LARGE)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _field_error("file", "The file is not UTF-8 text.", Code.INVALID_CSV) from None
+    try:
+        lines = [line for line in csv.reader(io.StringIO(text, newline="")) if line]
+    except csv.Error as exc:
+        raise _field_error("file", f"The file is not CSV: {exc}.", Code.INVALID_CSV) from None
+    header = [cell.strip().lower() for cell in lines[0]] if lines else []
+    if header != CSV_HEADER:
+        raise _field_error(
+            "file",
+            f"The first line must be the header {','.join(CSV_HEADER)}.",
+            Code.INVALID_CSV,
+        )
+    rows = [{"sku": cells[0]} if len(cells) == 1 else {"cells": len(cells)} for cells in lines[1:]]
+    return _start_job(IMPORT_ITEMS, rows, field="file")
+
+
+def shipping_batches_add_items(*, pairs: Sequence[tuple[str, str]]) -> jobs_api.JobStarted:
+    """A job adding each (alias, tracking number) as `addItemsToBatch(alias, [number])` would."""
+    rows = [{"alias": alias, "trackingNumber": number} for alias, number in pairs]
+    return _start_job(ADD_ITEMS_TO_BATCHES, rows, field="items")
+
+
+def transports_complete(
+    *, transport_uuids: Sequence[uuid.UUID | str], as_driver: uuid.UUID | None = None
+) -> jobs_api.JobStarted:
+    """A job completing each transport as `completeTransport` would (for a driver: their own)."""
+    rows = [{"transportUuid": str(key)} for key in transport_uuids]
+    options = {"asDriver": str(as_driver) if as_driver else None}
+    return _start_job(COMPLETE_TRANSPORTS, rows, field="transport_uuids", options=options)
+
+
+def _start_job(
+    kind: str, rows: list[dict[str, Any]], *, field: str, options: dict[str, Any] | None = None
+) -> jobs_api.JobStarted:
+    # jobs' codes for a wrong request (NO_ROWS, TOO_MANY_ROWS) are shipping's codes too.
+    return jobs_api.start_job(kind=kind, rows=rows, options=options, field=field)
+
+
+def _import_item_row(row: dict[str, Any], options: dict[str, Any]) -> jobs_api.RowResult:
+    if "cells" in row:
+        raise _field_error(
+            "sku", f"A row has one cell (sku); this one has {row['cells']}.", Code.INVALID_CSV
+        )
+    item = shipping_item_create(sku=str(row.get("sku") or ""))
+    return jobs_api.RowResult(type_name="ShippingItem", key=str(item.uuid))
+
+
+def _add_item_to_batch_row(row: dict[str, Any], options: dict[str, Any]) -> None:
+    shipping_batch_add_items(
+        alias=str(row.get("alias") or ""), tracking_numbers=[str(row.get("trackingNumber") or "")]
+    )
+
+
+def _complete_transport_row(row: dict[str, Any], options: dict[str, Any]) -> None:
+    as_driver = _as_uuid(options["asDriver"]) if options.get("asDriver") else None
+    transport_complete(transport_uuid=str(row.get("transportUuid") or ""), as_driver=as_driver)
+
+
+def register_job_kinds() -> None:
+    jobs_api.register_kind(jobs_api.JobKind(IMPORT_ITEMS, _import_item_row))
+    jobs_api.register_kind(jobs_api.JobKind(ADD_ITEMS_TO_BATCHES, _add_item_to_batch_row))
+    jobs_api.register_kind(jobs_api.JobKind(COMPLETE_TRANSPORTS, _complete_transport_row))
 
 
 # --- guards and helpers --------------------------------------------------------------------------

@@ -11,13 +11,16 @@ import json
 from typing import Any, cast
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.views import View
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -32,6 +35,12 @@ from schema.transports.page_policy import content_security_policy
 from schema.trusted_documents import gate as trusted_documents
 
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
+# A multipart POST is a "simple" request a foreign page may send without a CORS preflight: a
+# multipart request must carry one of these headers, which no page can add without a preflight.
+PREFLIGHT_HEADERS = ("Apollo-Require-Preflight", "GraphQL-Require-Preflight")
+# What a multipart request may hold beside its files' bytes (operations, map, boundaries).
+MULTIPART_OVERHEAD_BYTES = 64_000
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
@@ -63,6 +72,8 @@ def response_media_type(request: HttpRequest) -> str | None:
 
 class GraphQLHTTPView(View):
     http_method_names = ["get", "post", "options"]
+    # The GraphQL multipart request spec (file uploads), as Strawberry's own views name it.
+    multipart_uploads_enabled = True
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in ("GET", "POST"):
@@ -133,17 +144,20 @@ class GraphQLHTTPView(View):
         else:
             # Set on every ASGI request (django-stubs types HttpRequest's as maybe None).
             content_type = cast(str, request.content_type).lower()
-            if content_type not in (JSON, GRAPHQL_RESPONSE_JSON):
+            if content_type == MULTIPART and self.multipart_uploads_enabled:
+                data = self._multipart_params(request)
+            elif content_type not in (JSON, GRAPHQL_RESPONSE_JSON):
                 raise _RequestError(
                     415, f"Send the request body as {JSON}.", "UNSUPPORTED_MEDIA_TYPE"
                 )
-            try:
-                body = request.body
-            except RequestDataTooBig as exc:
-                raise _RequestError(
-                    413, "The request body is too large.", "REQUEST_TOO_LARGE"
-                ) from exc
-            data = self._json(body)
+            else:
+                try:
+                    body = request.body
+                except RequestDataTooBig as exc:
+                    raise _RequestError(
+                        413, "The request body is too large.", "REQUEST_TOO_LARGE"
+                    ) from exc
+                data = self._json(body)
         if not isinstance(data, dict):
             raise _RequestError(
                 400, "The request body must be a JSON object (batching is not supported)."
@@ -157,6 +171,42 @@ class GraphQLHTTPView(View):
                 raise _RequestError(400, f"`{key}` must be an object.")
         if data.get("operationName") is not None and not isinstance(data["operationName"], str):
             raise _RequestError(400, "`operationName` must be a string.")
+        return data
+
+    def _multipart_params(self, request: HttpRequest) -> dict[str, Any]:
+        """`operations` and `map` form fields and the files they name (the multipart spec)."""
+        if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+            raise _RequestError(
+                400,
+                f"A multipart request needs the header {PREFLIGHT_HEADERS[0]}: true "
+                "(protection against cross-site requests).",
+                "PREFLIGHT_REQUIRED",
+            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.JOBS_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+            raise _RequestError(413, "The upload is too large.", "REQUEST_TOO_LARGE")
+        try:
+            form, files = request.POST, request.FILES
+        except RequestDataTooBig as exc:
+            raise _RequestError(413, "The request body is too large.", "REQUEST_TOO_LARGE") from exc
+        except (MultiPartParserError, SuspiciousOperation) as exc:  # a body that is no form
+            raise _RequestError(400, "The multipart body cannot be read.") from exc
+        operations = self._json(form.get("operations") or "null")
+        files_map = self._json(form.get("map") or "null")
+        if not isinstance(operations, dict) or not isinstance(files_map, dict):
+            raise _RequestError(400, "A multipart request needs `operations` and `map` as JSON.")
+        if not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise _RequestError(400, "`map` must name lists of paths.")
+        try:
+            data = replace_placeholders_with_files(operations, files_map, files)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise _RequestError(400, "`map` names a path that `operations` has not.") from exc
         return data
 
     @staticmethod

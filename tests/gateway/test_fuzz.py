@@ -41,6 +41,8 @@ SCALARS = {
     ).map(nodes.String),
     "Date": st.one_of(st.dates().map(str), st.text(max_size=8)).map(nodes.String),
     "JSON": st.one_of(st.integers().map(nodes.Int), st.text(max_size=8).map(nodes.String)),
+    # A file comes only in a multipart request; as a literal, anything a client might type.
+    "Upload": st.one_of(st.integers().map(nodes.Int), st.text(max_size=8).map(nodes.String)),
 }
 
 assert graphql_schema.query_type is not None and graphql_schema.mutation_type is not None

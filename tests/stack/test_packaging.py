@@ -19,7 +19,7 @@ import yaml
 from tests.stack.processes import procfile
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("migrate", "gateway", "relay")
+APP_SERVICES = ("migrate", "gateway", "relay", "jobs")
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +65,17 @@ def instruction(stage: list[str], name: str) -> list[str]:
 
 
 def test_compose_runs_the_gateway_the_relay_postgresql_and_redis(services):
-    assert {"gateway", "relay", "postgres", "redis"} <= set(services)
+    assert {"gateway", "relay", "jobs", "postgres", "redis"} <= set(services)
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
 
 
 def test_compose_runs_the_procfiles_commands_from_the_one_image(services):
     commands = procfile()
-    assert set(commands) == {"web", "relay"}
+    assert set(commands) == {"web", "relay", "jobs"}
     assert services["gateway"]["command"] == shlex.split(commands["web"])
     assert services["relay"]["command"] == shlex.split(commands["relay"])
+    assert services["jobs"]["command"] == shlex.split(commands["jobs"])
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     images = {services[name]["image"] for name in APP_SERVICES}
     assert len(images) == 1 and all(services[name]["build"] == "." for name in APP_SERVICES)

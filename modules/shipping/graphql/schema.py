@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from django.db.models import QuerySet
+from strawberry.file_uploads import Upload
 from strawberry_django.relay import DjangoCursorConnection
 
+from modules.jobs.graphql.types import BulkJob, bulk_job_row
 from modules.shipping import errors, filters, services
 from modules.shipping import models as m
 from modules.shipping.graphql.types import (
@@ -107,6 +110,49 @@ class CreateTransportInput:
     source_center_code: str
     destination_center_code: str
     driver_uuid: uuid.UUID | None = None
+
+
+@strawberry.type(description="The bulk job a bulk mutation started, or why nothing was queued.")
+class ShippingBulkJobPayload:
+    bulk_job: BulkJob | None = strawberry.field(
+        default=None, description="The job, queued (watch it with bulkJobUpdates)."
+    )
+    errors: list[ShippingError] = strawberry.field(
+        default_factory=list,
+        description="Why the request as a whole was refused (then nothing is queued); a bad row "
+        "is one of the job's rowErrors instead.",
+    )
+
+
+@strawberry.input(description="Shipping items to create in one job.")
+class ImportShippingItemsInput:
+    items: list[CreateShippingItemInput] = strawberry.field(
+        description="One item per row, as createShippingItem takes it (at most JOBS_MAX_ROWS)."
+    )
+
+
+@strawberry.input(description="An item to put into a batch.")
+class BatchItemInput:
+    alias: str = strawberry.field(description="The open batch.")
+    tracking_number: str = strawberry.field(description="The item.")
+
+
+@strawberry.input(description="Items to put into batches in one job.")
+class AddItemsToBatchesInput:
+    items: list[BatchItemInput] = strawberry.field(
+        description="One (batch, item) pair per row, as addItemsToBatch takes it."
+    )
+
+
+@strawberry.input(description="Transports to complete in one job.")
+class CompleteTransportsInput:
+    transport_uuids: list[uuid.UUID] = strawberry.field(
+        description="One transport per row, as completeTransport takes it."
+    )
+
+
+def _started(started: Any) -> dict[str, Any]:
+    return {"bulk_job": bulk_job_row(started.uuid)}
 
 
 # --- root fields ---------------------------------------------------------------------------------
@@ -266,4 +312,68 @@ class Mutation:
         return mutate(
             TransportPayload,
             lambda: services.transport_complete(transport_uuid=transport_uuid, as_driver=as_driver),
+        )
+
+    # --- bulk work: each returns its job at once; rows obey their single mutation's rules -------
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description="Create many shipping items in one bulk job (at most JOBS_MAX_ROWS rows; "
+        "each row as createShippingItem). Returns the queued job at once.",
+    )
+    def import_shipping_items(
+        self, info: Info, input: ImportShippingItemsInput
+    ) -> ShippingBulkJobPayload:
+        skus = [item.sku for item in input.items]
+        return mutate(
+            ShippingBulkJobPayload, lambda: _started(services.shipping_items_import(skus=skus))
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description="importShippingItems from a CSV file sent as a multipart upload (UTF-8, "
+        "header line `sku`, one SKU a line, at most JOBS_UPLOAD_MAX_BYTES).",
+    )
+    def import_shipping_items_csv(
+        self,
+        info: Info,
+        file: Annotated[Upload, strawberry.argument(description="The CSV file.")],
+    ) -> ShippingBulkJobPayload:
+        # One byte past the limit is enough to tell the file is too large.
+        data = file.read(settings.JOBS_UPLOAD_MAX_BYTES + 1) if hasattr(file, "read") else b""
+        return mutate(
+            ShippingBulkJobPayload,
+            lambda: _started(services.shipping_items_import_csv(data=data)),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff)],
+        description="Put many items into batches in one bulk job (each row as addItemsToBatch "
+        "with one tracking number).",
+    )
+    def add_items_to_batches(
+        self, info: Info, input: AddItemsToBatchesInput
+    ) -> ShippingBulkJobPayload:
+        pairs = [(item.alias, item.tracking_number) for item in input.items]
+        return mutate(
+            ShippingBulkJobPayload,
+            lambda: _started(services.shipping_batches_add_items(pairs=pairs)),
+        )
+
+    @strawberry.mutation(
+        extensions=[Require(Staff | Driver)],
+        description="Complete many transports in one bulk job (each row as completeTransport: "
+        "staff any transport, a driver their own).",
+    )
+    def complete_transports(
+        self, info: Info, input: CompleteTransportsInput
+    ) -> ShippingBulkJobPayload:
+        as_driver = _acting_driver(info)
+        return mutate(
+            ShippingBulkJobPayload,
+            lambda: _started(
+                services.transports_complete(
+                    transport_uuids=input.transport_uuids, as_driver=as_driver
+                )
+            ),
         )
