@@ -28,7 +28,7 @@ from strawberry.types.graphql import OperationType
 from modules.auth.api import AuthenticationFailed, authenticate, client_address_from
 from request_state import current_actor
 from schema.guard.extension import THROTTLED
-from schema.kit import loaders
+from schema.kit import loaders, metrics
 from schema.kit.context import Context
 from schema.kit.extensions import SERVER_BUSY_MESSAGE, is_pool_exhausted_exception
 from schema.transports.page_policy import content_security_policy
@@ -303,6 +303,8 @@ class GraphQLHTTPView(View):
     def _error_response(
         self, media_type: str, status: int, message: str, code: str = "BAD_REQUEST"
     ) -> HttpResponse:
+        # Only requests refused before any operation ran come here.
+        metrics.GRAPHQL_REQUESTS_REFUSED.labels(code).inc()
         error = GraphQLError(message, extensions={"code": code}).formatted
         return self._response(media_type, status, {"errors": [error]})
 

@@ -138,6 +138,9 @@ def test_metrics_count_operations_errors_and_the_outbox(client, settings, gql):
     staff = make_staff()
     gql("{ shippingItems(first: 1) { totalCount } }", as_=staff)
     gql("{ shippingItems(first: 1) { totalCount } }", expect_errors=True)  # anonymous: refused
+    client.post(
+        "/graphql/", {"query": "{ __typename }"}, "application/json", HTTP_AUTHORIZATION="Bearer x"
+    )
     _pending_event(age_seconds=30)
     after = scrape()
 
@@ -148,6 +151,7 @@ def test_metrics_count_operations_errors_and_the_outbox(client, settings, gql):
     assert grew("majestic_graphql_operations_total", operation_type="query", outcome="error") == 1
     assert grew("majestic_graphql_errors_total", code="UNAUTHENTICATED") == 1
     assert grew("majestic_graphql_operation_duration_seconds_count", operation_type="query") == 2
+    assert grew("majestic_graphql_requests_refused_total", code="UNAUTHENTICATED") == 1
     assert _metric(after, "majestic_outbox_pending_events") == 1
     assert _metric(after, "majestic_outbox_oldest_pending_age_seconds") >= 30
     assert "majestic_websocket_connections" in after
