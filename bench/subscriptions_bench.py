@@ -12,6 +12,11 @@ the same 2-core machine, so the figures include their share of the CPU.
 
 Environment: BENCH_WS_STEPS (default "100,250,500,1000,1500,2000"), BENCH_WS_EVENTS (100),
 BENCH_WS_COMPRESSION (1: clients accept permessage-deflate, like browsers).
+
+Several processes: BENCH_WS_PROCESSES=2 BENCH_REDIS_URL=redis://127.0.0.1:6379/7 starts that many
+uvicorn processes on the Redis channel layer (production's set-up), spreads the subscribers over
+them, and publishes through the first: every event reaches the others through Redis. Memory per
+connection is then the servers' RSS growth summed over the processes.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from tests.live.server import LiveServer, live_database
 STEPS = [int(n) for n in os.environ.get("BENCH_WS_STEPS", "100,250,500,1000,1500,2000").split(",")]
 EVENTS = int(os.environ.get("BENCH_WS_EVENTS", "100"))
 COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION", "1") == "1"
+PROCESSES = int(os.environ.get("BENCH_WS_PROCESSES", "1"))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 SUBSCRIPTION = 'subscription { domainEvents(detailTypes: ["Bench"]) { eventId detail } }'
 OPEN_AT_ONCE = 50
 RECEIVE_TIMEOUT = 60.0
@@ -111,19 +118,26 @@ async def wait_for_subscriptions(server: LiveServer, count: int, timeout: float 
     return False
 
 
-async def run_round(server: LiveServer, authorization: str, subscribers: int) -> Round:
+async def run_round(servers: list[LiveServer], authorization: str, subscribers: int) -> Round:
     result = Round(subscribers)
-    before = rss_kib(server.pid)
+    server = servers[0]  # publishes; the others hear its events through Redis
+    before = sum(rss_kib(s.pid) for s in servers)
     gate = asyncio.Semaphore(OPEN_AT_ONCE)
     opened = await asyncio.gather(
-        *(open_subscriber(server, authorization, gate) for _ in range(subscribers)),
+        *(
+            open_subscriber(servers[i % len(servers)], authorization, gate)
+            for i in range(subscribers)
+        ),
         return_exceptions=True,
     )
     sockets = [ws for ws in opened if isinstance(ws, GraphQLWebSocket)]
     result.connect_errors = subscribers - len(sockets)
-    if not await wait_for_subscriptions(server, len(sockets)):
-        result.connect_errors += 1
-    result.memory_per_connection_kib = (rss_kib(server.pid) - before) / max(1, len(sockets))
+    for index, each in enumerate(servers):
+        held = sum(isinstance(ws, GraphQLWebSocket) for ws in opened[index :: len(servers)])
+        if not await wait_for_subscriptions(each, held):
+            result.connect_errors += 1
+    after = sum(rss_kib(s.pid) for s in servers)
+    result.memory_per_connection_kib = (after - before) / max(1, len(sockets))
 
     readers = [asyncio.create_task(receive_all(ws, result)) for ws in sockets]
     result.first_publish = time.time()
@@ -135,7 +149,8 @@ async def run_round(server: LiveServer, authorization: str, subscribers: int) ->
     await asyncio.gather(*readers)
 
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    await wait_for_subscriptions(server, 0)
+    for each in servers:
+        await wait_for_subscriptions(each, 0)
     return result
 
 
@@ -159,13 +174,13 @@ def report(result: Round) -> None:
     )
 
 
-async def bench(server: LiveServer) -> None:
-    authorization = f"Bearer {server.make_user('staff')['token']}"
+async def bench(servers: list[LiveServer]) -> None:
+    authorization = f"Bearer {servers[0].make_user('staff')['token']}"
     held = 0
     for subscribers in STEPS:
         started = time.perf_counter()
         try:
-            result = await run_round(server, authorization, subscribers)
+            result = await run_round(servers, authorization, subscribers)
         except Exception as exc:  # a round that breaks the server or the harness is a failed round
             elapsed = time.perf_counter() - started
             print(f"  N={subscribers:>5}  FAILED after {elapsed:.0f} s: {exc!r}")
@@ -181,22 +196,32 @@ def main() -> None:
     # One file descriptor per connection on each side: lift the soft limit for both processes.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if PROCESSES > 1 and not REDIS_URL:
+        raise SystemExit("BENCH_WS_PROCESSES > 1 needs BENCH_REDIS_URL (the processes share Redis)")
+    layer = f"Redis {REDIS_URL}" if REDIS_URL else "in-memory layer"
     print(
-        f"{EVENTS} events to N subscribers of domainEvents on one uvicorn process (in-memory"
-        f" layer, SQLite; compression {'on' if COMPRESSION else 'off'}; {os.cpu_count()} cores)"
+        f"{EVENTS} events to N subscribers of domainEvents on {PROCESSES} uvicorn process(es)"
+        f" ({layer}, SQLite; compression {'on' if COMPRESSION else 'off'};"
+        f" {os.cpu_count()} cores)"
     )
     os.environ.pop("DATABASE_URL", None)  # a throwaway SQLite database, whatever the shell says
     os.environ.pop("REDIS_URL", None)
+    redis = {"REDIS_URL": REDIS_URL, "CHANNEL_LAYER_PREFIX": f"bench{os.getpid()}."}
     with tempfile.TemporaryDirectory() as workdir, live_database(Path(workdir)) as url:
-        server = LiveServer(
-            url,
-            Path(workdir) / "server.log",
-            GRAPHQL_WS_REAUTHENTICATE_SECONDS="3600",
-        ).start()
+        servers = [
+            LiveServer(
+                url,
+                Path(workdir) / f"server{i}.log",
+                GRAPHQL_WS_REAUTHENTICATE_SECONDS="3600",
+                **(redis if REDIS_URL else {}),
+            ).start()
+            for i in range(PROCESSES)
+        ]
         try:
-            asyncio.run(bench(server))
+            asyncio.run(bench(servers))
         finally:
-            server.close()
+            for server in servers:
+                server.close()
 
 
 if __name__ == "__main__":
