@@ -40,6 +40,7 @@ from schema.kit.extensions import (
 )
 from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
 from schema.kit.live import LiveExecutionContext
+from schema.kit.tracing import TracedOperations
 
 
 def module_faces() -> tuple[ModuleType, ...]:
@@ -167,6 +168,8 @@ def build_schema() -> Schema:
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         execution_context_class=MajesticExecutionContext,
         extensions=[
+            # Tracing on (OTEL_TRACES_EXPORTER): the operation's span encloses all the others' work.
+            *([TracedOperations] if settings.TRACING_ENABLED else []),
             OperationGuard,  # first: its size check runs before the document is parsed
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
