@@ -5,9 +5,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+import django
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
+django.setup(set_prefix=False)
+from config.tracing import configure_tracing  # noqa: E402
+
+configure_tracing()  # when OTEL_TRACES_EXPORTER is set; before the middleware chain is built
 django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402

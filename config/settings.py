@@ -367,6 +367,13 @@ LIVE_PUBLISH_TIMEOUT_SECONDS = float(env_str("LIVE_PUBLISH_TIMEOUT_SECONDS", "5"
 # domainEvents(after:) replays at most this many events; a longer gap is refused with a code.
 LIVE_REPLAY_MAX_EVENTS = env_int("LIVE_REPLAY_MAX_EVENTS", 1000)
 
+# --- tracing (config/tracing.py) -----------------------------------------------------------------
+# OpenTelemetry's own variable: unset (or "none") traces nothing; "otlp" exports with the standard
+# OTEL_EXPORTER_OTLP_* variables, "console" prints each span as JSON to standard output.
+OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", "").strip().lower()
+TRACING_ENABLED = OTEL_TRACES_EXPORTER not in ("", "none")
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "majestic")
+
 # text (default, for people) or json (one object per line, for a log pipeline).
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:

@@ -22,10 +22,11 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
@@ -139,8 +140,26 @@ def _validator(event_class: type[Event]) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@functools.cache
+def _fast_check(event_class: type[Event]) -> Callable[[Any], Any]:
+    """The event's schema compiled to Python once (fastjsonschema): microseconds per emit, where
+    jsonschema's validator takes about a millisecond. Formats stay annotations, as for jsonschema
+    without a format checker; the keywords the catalog derives mean the same in draft 7 (what
+    fastjsonschema compiles) as in 2020-12."""
+    _validator(event_class)  # type: ignore[arg-type]  # checks the schema itself, once
+    return fastjsonschema.compile(data_schema(event_class), use_formats=False)  # type: ignore[arg-type]
+
+
 def validate_data(event_class: type[Event], data: Any) -> None:
-    """Raise InvalidEventData naming the first field that does not match the declared schema."""
+    """Raise InvalidEventData naming the first field that does not match the declared schema.
+
+    The compiled check answers for valid data (every emit); only data it refuses goes through
+    jsonschema, whose verdict and error (the first by path) are the ones reported."""
+    try:
+        _fast_check(event_class)(data)  # type: ignore[arg-type]  # mypy: a dataclass's class is not Hashable
+        return
+    except fastjsonschema.JsonSchemaValueException:
+        pass
     validator = _validator(event_class)  # type: ignore[arg-type]  # mypy: a dataclass's class is not Hashable
     error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
     if error is None:
@@ -247,6 +266,12 @@ DETAIL_SCHEMA: dict[str, Any] = {
         "occurredAt": {"type": "string", "format": "date-time"},
         "version": {"type": "integer", "minimum": 1},
         "correlationId": {"type": "string"},
+        # Present when the emitting process traces (OTEL_TRACES_EXPORTER): the W3C trace context
+        # of the span that emitted the event, which the functions continue.
+        "traceparent": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        },
         "actor": {
             "type": "object",
             "required": ["type"],

@@ -10,8 +10,8 @@ A module declares each event as a frozen dataclass subclassing `Event`, in its `
 
 The dataclass fields are the event's `data`, keys in camelCase like the rest of the public contract
 (`transport_uuid` travels as `transportUuid`; keys of dict-valued fields are kept as given); the
-envelope adds eventId, occurredAt, version, correlationId and actor (events/catalog.json lists
-every event with its schema).
+envelope adds eventId, occurredAt, version, correlationId and actor, and the W3C traceparent of
+the span that emitted it when tracing is on (events/catalog.json lists every event with its schema).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from events.tracing import current_traceparent
 from request_state import current_actor
 
 MAX_ENTRY_BYTES = 256 * 1024  # EventBridge's limit for one PutEvents entry, and for one request
@@ -78,7 +79,7 @@ def json_data(value: Any) -> Any:
 
 
 def build_detail(event: Event, *, correlation_id: str) -> dict[str, Any]:
-    return {
+    detail = {
         "eventId": str(uuid.uuid4()),
         "occurredAt": iso_now(),
         "version": event.version,
@@ -86,6 +87,11 @@ def build_detail(event: Event, *, correlation_id: str) -> dict[str, Any]:
         "actor": current_actor.get() or {"type": "system"},
         "data": event.data(),
     }
+    # The functions continue this trace from it (infra/functions/shared/tracing.py).
+    traceparent = current_traceparent()
+    if traceparent:
+        detail["traceparent"] = traceparent
+    return detail
 
 
 def iso_now() -> str:

@@ -9,6 +9,7 @@ from events.catalog import validate_data
 from events.envelope import MAX_ENTRY_BYTES, Event, build_detail, detail_json, entry_size
 from events.listeners import notify
 from events.models import OutboxEvent
+from events.tracing import span
 from request_state import correlation_id
 
 
@@ -27,22 +28,24 @@ def emit(event: Event) -> OutboxEvent:
     schema, and EventTooLarge when the entry would be over 256 KB. In-process listeners of the
     event (events.listeners) run here, in the caller's transaction.
     """
-    detail = build_detail(event, correlation_id=correlation_id.get())
-    validate_data(type(event), detail["data"])
     source, detail_type = event.source(), event.detail_type()
-    size = entry_size(source, detail_type, detail_json(detail))
-    if size > MAX_ENTRY_BYTES:
-        raise EventTooLarge(
-            f"This change is too large to announce ({detail_type} would be {size // 1024} KB; "
-            f"the limit is {MAX_ENTRY_BYTES // 1024} KB). Make it in smaller parts.",
-            code="INVALID",
+    # The span is current while the detail is built: the event's traceparent names it.
+    with span("outbox write", {"event.detail_type": detail_type, "event.source": source}):
+        detail = build_detail(event, correlation_id=correlation_id.get())
+        validate_data(type(event), detail["data"])
+        size = entry_size(source, detail_type, detail_json(detail))
+        if size > MAX_ENTRY_BYTES:
+            raise EventTooLarge(
+                f"This change is too large to announce ({detail_type} would be {size // 1024} KB; "
+                f"the limit is {MAX_ENTRY_BYTES // 1024} KB). Make it in smaller parts.",
+                code="INVALID",
+            )
+        row = OutboxEvent.objects.create(
+            event_id=detail["eventId"],
+            source=source,
+            detail_type=detail_type,
+            detail=detail,
         )
-    row = OutboxEvent.objects.create(
-        event_id=detail["eventId"],
-        source=source,
-        detail_type=detail_type,
-        detail=detail,
-    )
     # In-process listeners note it in this transaction (events.listeners), before the bus has it.
     notify(event.module, detail_type, detail["data"])
     transaction.on_commit(_relay_after_commit)

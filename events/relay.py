@@ -41,6 +41,7 @@ from events.bus import MAX_BATCH_ENTRIES, bus_from_settings
 from events.delivery import Bus, Delivery, DeliveryResult
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
 from events.models import OutboxEvent
+from events.tracing import links_to, span
 from request_state import correlation_id
 
 if TYPE_CHECKING:
@@ -201,7 +202,13 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
     if not rows:
         return RelayReport()
     try:
-        results = bus.put_events([delivery_of(r) for r in rows])
+        with span(
+            "PutEvents",
+            {"messaging.system": "aws_eventbridge", "messaging.batch.message_count": len(rows)},
+            kind="producer",
+            links=links_to(r.detail.get("traceparent") for r in rows),  # each event's cause
+        ):
+            results = bus.put_events([delivery_of(r) for r in rows])
     except Exception as exc:  # a bus bug must not strand the rows: they are retried like failures
         logger.exception("The bus raised while sending %d events", len(rows))
         results = [DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")] * len(rows)

@@ -41,6 +41,7 @@ from schema.kit.extensions import (
 from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
 from schema.kit.live import LiveExecutionContext
 from schema.kit.metrics import OperationMetrics
+from schema.kit.tracing import TracedOperations
 
 
 def module_faces() -> tuple[ModuleType, ...]:
@@ -169,6 +170,8 @@ def build_schema() -> Schema:
         execution_context_class=MajesticExecutionContext,
         extensions=[
             OperationMetrics,  # outermost: it times and counts the whole operation
+            # Tracing on (OTEL_TRACES_EXPORTER): the operation's span encloses all the others' work.
+            *([TracedOperations] if settings.TRACING_ENABLED else []),
             OperationGuard,  # its size check runs before the document is parsed
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

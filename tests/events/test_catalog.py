@@ -247,3 +247,33 @@ def test_events_without_sensitive_fields_go_to_live_subscribers_as_they_are():
     undeclared = _envelope("SomethingLocal", {"phoneNumber": "x"})  # no module declares it
     assert for_live_subscribers(declared) is declared
     assert for_live_subscribers(undeclared) is undeclared
+
+
+@pytest.mark.django_db
+def test_data_refused_by_the_compiled_check_gets_jsonschemas_error_the_first_by_path():
+    # Two faults: the compiled check (fastjsonschema) meets weightGrams' first in its own order;
+    # the error reported stays jsonschema's, word for word, naming the first field by path.
+    bad = ParcelWeighed(tracking_number="XX1", weight_grams="heavy")  # type: ignore[arg-type]  # the wrong type under test
+    with pytest.raises(InvalidEventData) as refused, transaction.atomic():
+        emit(bad)
+    assert str(refused.value) == (
+        "ParcelWeighed.data.trackingNumber fails 'pattern' (expected '^MJ[0-9]+$'; got a str)"
+    )
+    assert OutboxEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_valid_data_is_checked_by_the_compiled_schema_alone(monkeypatch):
+    from jsonschema import Draft202012Validator
+
+    jsonschema_runs = []
+
+    def iter_errors(*args, **kwargs):
+        jsonschema_runs.append(args)
+        return iter(())
+
+    monkeypatch.setattr(Draft202012Validator, "iter_errors", iter_errors)
+    with transaction.atomic():
+        emit(weighed(2, scale="BENCH", tags=["a"], note=None))
+    assert jsonschema_runs == []
+    assert OutboxEvent.objects.count() == 1

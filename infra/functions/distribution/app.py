@@ -11,6 +11,7 @@ from typing import Any
 
 from ..shared.envelope import DeliveredEvent, event_logger
 from ..shared.gateway import Gateway, Operation
+from ..shared.tracing import traced_handler
 
 FUNCTION = "distribution"
 SCOPES = ("DISTRIBUTION",)
@@ -42,6 +43,7 @@ MOVEMENTS = {
 }
 
 
+@traced_handler(FUNCTION)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     delivered = DeliveredEvent.parse(event)
     log = event_logger(FUNCTION, delivered)

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from ..shared.gateway import Gateway, Operation
+from ..shared.tracing import traced_handler
 
 FUNCTION = "heartbeat"
 SCOPES = ("HEARTBEAT",)
@@ -28,6 +29,7 @@ mutation Heartbeat {
 )
 
 
+@traced_handler(FUNCTION)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # A scheduled event has no correlation id of ours: the schedule's event id stands in for it.
     correlation_id = f"heartbeat-{event.get('id', '')}"

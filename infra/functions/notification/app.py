@@ -12,11 +12,13 @@ from typing import Any
 from ..shared.envelope import DeliveredEvent, EventLogger, event_logger
 from ..shared.idempotency import once, processed_events_store
 from ..shared.sealing import open_sealed
+from ..shared.tracing import traced_handler
 from .notifier import Notice, notifier_from_environment
 
 FUNCTION = "notification"
 
 
+@traced_handler(FUNCTION)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     delivered = DeliveredEvent.parse(event)
     log = event_logger(FUNCTION, delivered)

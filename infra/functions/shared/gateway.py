@@ -7,7 +7,8 @@ the chain. Standard library only: the Lambda package carries no dependencies.
 
 Each function's operations are fixed `Operation`s: over HTTP the client sends each with its
 document id and its text together (`{"documentId": "sha256:<hex>", "query": ...}`, the
-GraphQL-over-HTTP persisted documents form), one request in every mode: a gateway with
+GraphQL-over-HTTP persisted documents form, with a W3C `traceparent` header when tracing is on:
+shared/tracing.py), one request in every mode: a gateway with
 GRAPHQL_TRUSTED_DOCUMENTS off runs the text, one with `require` runs it only when the id is
 registered (the repository's `trusted-documents.json`, generated from these operations:
 `manage.py trusted_documents manifest`), and refuses it otherwise (PERSISTED_QUERY_NOT_FOUND).
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import tracing
 from .runtime import import_dotted, setting
 
 DEFAULT_LOCAL_CLIENT = "schema.transports.local_client.execute"
@@ -72,18 +74,19 @@ class Gateway:
     ) -> dict[str, Any]:
         """The GraphQL response's `data`; GatewayError for top-level errors."""
         url = os.environ.get("GATEWAY_URL")
-        result = (
-            self._over_http(
-                url,
-                {
-                    "documentId": operation.document_id,
-                    "query": operation.text,
-                    "variables": variables or {},
-                },
+        with tracing.call_span(operation.name):  # the callback's traceparent names this span
+            result = (
+                self._over_http(
+                    url,
+                    {
+                        "documentId": operation.document_id,
+                        "query": operation.text,
+                        "variables": variables or {},
+                    },
+                )
+                if url
+                else self._in_process(operation.text, variables or {})
             )
-            if url
-            else self._in_process(operation.text, variables or {})
-        )
         codes = _error_codes(result)
         if codes:
             raise GatewayError(f"The gateway answered with errors: {', '.join(codes)}", codes)
@@ -120,6 +123,7 @@ class Gateway:
         }
         if self.correlation_id:
             headers["X-Correlation-ID"] = self.correlation_id
+        headers.update(tracing.trace_headers())  # W3C traceparent, when tracing is on
         body = json.dumps(request_body).encode()
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (scheme checked above)
         try:
