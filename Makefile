@@ -10,10 +10,12 @@ PORT ?= 8000
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" && command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11, 3.12 or 3.13 is required (none found)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $@
+	@test -x $(PY) || { echo "==> Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> Upgrading pip"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "==> Installing the dependencies (about two minutes the first time)"
+	@$(PY) -m pip install --progress-bar off -e ".[dev]"
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -27,13 +29,19 @@ seed: migrate
 # Development-only conveniences for `make run`: fixed codes for two test numbers, a notifications file.
 run: export AUTH_TEST_PHONE_NUMBERS ?= +15550000001:123456,+15550000002:654321
 run: export NOTIFICATIONS_FILE ?= notifications.jsonl
-# --no-proxy-headers: the app alone believes X-Forwarded-* (TRUSTED_PROXY_HOPS, TRUSTED_PROXY_TLS);
-# uvicorn's own handling would let any local client forge its address and scheme.
-# --no-access-log: an access log line holds the whole URL, and a GET request's variables with it.
-run: seed
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off \
-		--no-proxy-headers --no-access-log
+# The port first: a taken one fails before migrate and seed. The server (config/devserver.py) runs
+# uvicorn without its proxy-header handling and access log, then prints the addresses and the demo
+# accounts once it listens.
+run: install
+	@$(PY) -m config.devserver check --host $(HOST) --port $(PORT)
+	@echo "==> Migrating the database"
+	@$(PY) manage.py migrate --noinput
+	@echo "==> Seeding demo data"
+	@$(PY) manage.py seed_demo
+	@echo "==> Collecting static files (hashed and compressed)"
+	@$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "==> Starting the server on http://$(HOST):$(PORT)/"
+	@$(PY) -m config.devserver serve --host $(HOST) --port $(PORT)
 
 # The production process model on this machine (the Procfile, run by honcho): gunicorn with
 # WEB_CONCURRENCY uvicorn workers on HOST:PORT, and one relay worker (`manage.py relay_events`).

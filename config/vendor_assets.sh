@@ -4,8 +4,8 @@
 # run this only to change a version, then commit the result. Needs npm and the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")"
-GRAPHIQL=3.8.3  # the last GraphiQL with a browser (UMD) build
-REACT=18.3.1
+GRAPHIQL=4.1.2  # the last GraphiQL with a browser (UMD) build; 5 ships ES modules for a bundler only
+REACT=18.3.1  # the last React with a browser (UMD) build; GraphiQL 4 supports 18 and 19
 GRAPHQL_WS=5.16.2
 out=static/graphiql/vendor
 work=$(mktemp -d)

@@ -3,7 +3,9 @@ extensions around it, and the read engine installed on it."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from types import ModuleType
@@ -20,16 +22,19 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema import engine
+from schema.guard.cost import describe_directive_arguments
 from schema.guard.document_limits import document_limits_rule
 from schema.guard.extension import OperationGuard
 from schema.guard.suggestions import without_suggestions
 from schema.kit import node as node_face
+from schema.kit.cursors import describe_paging_arguments
 from schema.kit.extensions import (
     MaskUnexpectedErrors,
     code_statement_timeouts,
@@ -66,7 +71,20 @@ def merge_root(name: str, types: list[type]) -> type | None:
                     f" and {root_type.__module__}"
                 )
             owners[field.name] = root_type.__module__
-    return merge_types(name, tuple(types))
+    merged = merge_types(name, tuple(types))
+    get_object_definition(merged, strict=True).description = ROOT_DESCRIPTIONS[name]
+    return merged
+
+
+ROOT_DESCRIPTIONS = {
+    "Query": "Everything to read, from every module.",
+    "Mutation": "Everything to change; each answers with a payload whose `errors` say why not.",
+    "Subscription": "Live feeds over a websocket (graphql-transport-ws on /graphql/).",
+}
+# Strawberry's own UUID scalar (its internal `base_scalars`, the same parsing), described.
+UUID_SCALAR = dataclasses.replace(
+    UUIDDefinition, description="A UUID in its canonical text form (RFC 9562)."
+)
 
 
 def roots(attribute: str) -> list[type]:
@@ -167,6 +185,7 @@ def build_schema() -> Schema:
         mutation=merge_root("Mutation", roots("Mutation")),
         subscription=merge_root("Subscription", roots("Subscription")),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        scalar_overrides={uuid.UUID: UUID_SCALAR},
         execution_context_class=MajesticExecutionContext,
         extensions=[
             OperationMetrics,  # outermost: it times and counts the whole operation
@@ -190,6 +209,8 @@ def build_schema() -> Schema:
             MaskUnexpectedErrors,  # masks nothing under DEBUG
         ],
     )
+    describe_paging_arguments(built._schema)  # Strawberry's graphql-core schema, built above
+    describe_directive_arguments(built._schema)
     node_face.load_node_keys(built)
     if settings.GRAPHQL_ENGINE:
         engine.install(built)

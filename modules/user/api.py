@@ -199,4 +199,7 @@ def demo_staff_ensure(*, username: str, password: str, full_name: str) -> uuid.U
     elif not staff.check_password(password):
         staff.set_password(password)  # keep the printed credentials true
         staff.save(update_fields=["password"])
+    from modules.user.services import role_groups_ensure
+
+    staff.groups.add(role_groups_ensure())  # the admin shows what the staff role may do
     return staff.uuid

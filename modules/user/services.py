@@ -359,3 +359,40 @@ def group_delete(*, group_id: int, deleted_by_uuid: uuid.UUID | None) -> None:
         group = _locked_group(group_id)
         _access_changed_for_members(group)  # before the memberships go with the group
         group.delete()
+
+
+# --- roles in the admin ---------------------------------------------------------------------------
+
+STAFF_GROUP = "Staff"
+# What the staff role may do in the Django admin (docs/security.md, "People, by role"): run
+# shipping and distribution, and look at users, the outbox and the heartbeat. Drivers never sign in
+# to the admin (not is_staff); a superuser may do everything without a group; API keys, sessions
+# and access changes stay with superusers (their admins check is_superuser).
+STAFF_ADMIN_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "shipping": ("add", "change", "delete", "view"),
+    "distribution": ("add", "change", "delete", "view"),
+    "user": ("view",),
+    "events": ("view",),
+    "ops": ("view",),
+}
+
+
+def role_groups_ensure(*, using: str = "default") -> Group:
+    """The "Staff" group with the admin permissions of the staff role (after every migrate).
+
+    Only adds: what a superuser granted the group beyond these stays. Grants change no open
+    connection's rights, so nothing is announced.
+    """
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    wanted = Q(pk__in=[])
+    for app_label, actions in STAFF_ADMIN_PERMISSIONS.items():
+        codenames = Q()
+        for action in actions:
+            codenames |= Q(codename__startswith=f"{action}_")
+        wanted |= Q(content_type__app_label=app_label) & codenames
+    with transaction.atomic(using=using):
+        group, _ = Group.objects.using(using).get_or_create(name=STAFF_GROUP)
+        group.permissions.add(*Permission.objects.using(using).filter(wanted))
+    return group

@@ -48,6 +48,7 @@ from graphql import (
     is_composite_type,
 )
 from strawberry.schema_directive import Location
+from strawberry.utils.str_converters import to_camel_case
 
 MUTATION_WEIGHT = 10
 SLICING_ARGUMENTS = ("first", "last")
@@ -60,7 +61,7 @@ SIZED_FIELDS = ("edges", "nodes")
     "the IBM GraphQL cost specification; objects cost 1 unless said here.",
 )
 class Cost:
-    weight: int
+    weight: int = strawberry.field(description="The cost of one value of the field.")
 
 
 @strawberry.schema_directive(
@@ -71,9 +72,16 @@ class Cost:
 )
 class ListSize:
     # UNSET, not None: the SDL then shows only the arguments given.
-    assumed_size: int | None = strawberry.UNSET
-    slicing_arguments: list[str] | None = strawberry.UNSET
-    sized_fields: list[str] | None = strawberry.UNSET
+    assumed_size: int | None = strawberry.field(
+        default=strawberry.UNSET, description="The size to assume when no argument gives one."
+    )
+    slicing_arguments: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The arguments that give the size (e.g. `first`)."
+    )
+    sized_fields: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The fields of the result that the size applies to (e.g. `edges`).",
+    )
 
 
 # A connection's slice, and the fields of its type that slice sizes.
@@ -433,3 +441,18 @@ def actual_cost(
         return 0
     root = rules.schema.get_root_type(operation.operation)
     return _ActualCost(rules, fragments).object((operation.selection_set,), root, data)
+
+
+def describe_directive_arguments(graphql_schema: GraphQLSchema) -> None:
+    """Give @cost's and @listSize's arguments the descriptions of their fields above: Strawberry
+    leaves a schema directive's field descriptions out of the arguments it builds from them."""
+    directives: tuple[tuple[str, Any], ...] = (("cost", Cost), ("listSize", ListSize))
+    for name, directive_class in directives:
+        definition = directive_class.__strawberry_directive__  # set by schema_directive
+        built = graphql_schema.get_directive(name)
+        if built is None:
+            continue
+        for field in definition.fields:
+            argument = built.args.get(to_camel_case(field.python_name))
+            if argument is not None:
+                argument.description = field.description

@@ -241,3 +241,24 @@ def bind_cursors(field: Any) -> Any:
             field.extensions[index] = BoundCursorConnection(tag, extension.max_results)
             return field
     raise TypeError("bind_cursors binds a strawberry_django.connection field's cursors")
+
+
+# Strawberry describes `last` with `after`'s text ("...come after the specified cursor"); every
+# connection's paging arguments, described as they work. Strawberry adds these arguments when it
+# builds the schema (relay.ConnectionExtension.apply), so they are described on the built schema.
+PAGING_DESCRIPTIONS = {
+    "first": "Returns the first n items of the list (or of what comes after `after`).",
+    "after": "Returns the items that come after this cursor (an edge's `cursor`).",
+    "last": "Returns the last n items of the list (or of what comes before `before`).",
+    "before": "Returns the items that come before this cursor (an edge's `cursor`).",
+}
+
+
+def describe_paging_arguments(graphql_schema: Any) -> None:
+    """Set PAGING_DESCRIPTIONS on every connection field's paging arguments (a GraphQLSchema)."""
+    for graphql_type in graphql_schema.type_map.values():
+        for field in getattr(graphql_type, "fields", {}).values():
+            if not {"first", "after", "last", "before"} <= set(getattr(field, "args", {})):
+                continue
+            for name, description in PAGING_DESCRIPTIONS.items():
+                field.args[name].description = description

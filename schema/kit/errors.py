@@ -31,6 +31,13 @@ logger = logging.getLogger(__name__)
 P = TypeVar("P")  # a mutation's payload class
 
 
+# The descriptions every `<Module>Error` type and every payload's `errors` field share.
+ERROR_FIELD = "The input field at fault (camelCase); null when the input as a whole is."
+ERROR_MESSAGE = "What went wrong, for a person to read."
+ERROR_CODE = "What went wrong, for a program to act on."
+PAYLOAD_ERRORS = "Why nothing changed; empty when the mutation succeeded."
+
+
 class ErrorCode(StrEnum):
     """Codes every module's `<Module>ErrorCode` enum also has."""
 

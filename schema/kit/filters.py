@@ -31,8 +31,14 @@ from graphql import GraphQLError
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Ascending: smallest, earliest, A first.")
+    DESC = strawberry.enum_value("DESC", description="Descending: largest, latest, Z first.")
+
+
+# The `filter` and `order` arguments of every list, described once.
+FILTER = strawberry.argument(description="Only what matches every given field.")
+# Named `order` in GraphQL only: strawberry-django claims a Python argument called `order`.
+ORDER = strawberry.argument(name="order", description="How to sort the list.")
 
 
 def _python_type(flt: django_filters.Filter) -> Any:
@@ -75,7 +81,12 @@ def filter_input(
             # allow a lazy one too).
             label = cast("str | None", flt.label or None)
             namespace[field_name] = strawberry.field(default=None, description=label)
-    return strawberry.input(type(name, (), namespace), name=name)
+    described = name.removesuffix("Filter")
+    return strawberry.input(
+        type(name, (), namespace),
+        name=name,
+        description=f"Which {described} to list: every given field must match (unset: any).",
+    )
 
 
 def order_input(filterset_class: type[django_filters.FilterSet], name: str) -> type:
@@ -84,13 +95,27 @@ def order_input(filterset_class: type[django_filters.FilterSet], name: str) -> t
     assert isinstance(ordering, django_filters.OrderingFilter)
     param_map = cast(dict[str, str], ordering.param_map)  # always set (the stubs say maybe None)
     members = {_constant_name(param): param for param in param_map}
-    values: type[Enum] = Enum(f"{name}Field", members)  # type: ignore[misc]  # mypy wants a literal name
-    field_enum = strawberry.enum(values, name=f"{name}Field")
+    described = {
+        constant: strawberry.enum_value(param, description=f"By `{param}`.")
+        for constant, param in members.items()
+    }
+    values: type[Enum] = Enum(f"{name}Field", described)  # type: ignore[misc]  # mypy wants a literal name
+    sorted_thing = name.removesuffix("Order")
+    field_enum = strawberry.enum(
+        values, name=f"{name}Field", description=f"What {sorted_thing} lists can be sorted by."
+    )
     namespace = {
         "__annotations__": {"field": field_enum, "direction": OrderDirection},
-        "direction": strawberry.field(default=OrderDirection.DESC),
+        "field": strawberry.field(description="The value to sort by."),
+        "direction": strawberry.field(
+            default=OrderDirection.DESC, description="Which end comes first (default DESC)."
+        ),
     }
-    return strawberry.input(type(name, (), namespace), name=name)
+    return strawberry.input(
+        type(name, (), namespace),
+        name=name,
+        description=f"How to sort {sorted_thing} lists: by one value, in one direction.",
+    )
 
 
 def _as_data(value: Any) -> Any:

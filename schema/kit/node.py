@@ -89,4 +89,7 @@ def load_node_keys(schema: strawberry.Schema) -> int:
 @strawberry.type
 class Query:
     # The last extension listed runs first: the caller is checked before the id is looked at.
-    node: relay.Node | None = relay.node(extensions=[MalformedKeyIsNull(), Require(SignedIn)])
+    node: relay.Node | None = relay.node(
+        extensions=[MalformedKeyIsNull(), Require(SignedIn)],
+        description="Any entity by its global `id`, if the caller may see it; else null.",
+    )

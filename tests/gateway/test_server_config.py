@@ -47,8 +47,13 @@ def test_gunicorn_workers_leave_forwarding_headers_to_the_app(monkeypatch):
 
 
 def test_make_run_starts_uvicorn_without_its_proxy_header_handling():
-    recipe = (ROOT / "Makefile").read_text().split("\nrun: seed\n", 1)[1].split("\n\n", 1)[0]
-    assert "uvicorn config.asgi:application" in recipe and "--no-proxy-headers" in recipe
+    from config.devserver import uvicorn_config
+
+    recipe = (ROOT / "Makefile").read_text().split("\nrun: install\n", 1)[1].split("\n\n", 1)[0]
+    assert "-m config.devserver serve" in recipe
+    config = uvicorn_config("127.0.0.1", 8000)
+    assert config.app == "config.asgi:application"
+    assert config.proxy_headers is False and config.access_log is False
 
 
 def test_gunicorn_preloads_the_app_and_leaves_relaying_to_the_relay_workers(monkeypatch):

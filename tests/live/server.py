@@ -37,6 +37,8 @@ def base_environment() -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
             "AUTH_PRINT_VERIFICATION_CODES": "0",
             "LOG_LEVEL": "WARNING",
+            # The scripts as they are in the tree, never a copy an earlier collectstatic left.
+            "STATIC_ROOT": str(ROOT / ".no-collected-static"),
         }
     )
     return env

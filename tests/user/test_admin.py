@@ -466,5 +466,5 @@ def test_superuser_deletes_a_group_and_members_are_told(admin_client, access_cha
     member.groups.add(ops)
     response = admin_client.post(f"/admin/auth/group/{ops.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert not Group.objects.exists()
+    assert not Group.objects.filter(pk=ops.pk).exists()
     assert access_changes == [member.uuid]

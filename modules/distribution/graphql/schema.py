@@ -16,9 +16,11 @@ from modules.distribution.graphql.types import DistributionCenter
 from schema.kit.context import Info
 from schema.kit.cursors import bind_cursors
 from schema.kit.enums import graphql_enum
-from schema.kit.errors import mutate
-from schema.kit.filters import apply_filters, filter_input, order_input
+from schema.kit.errors import ERROR_CODE, ERROR_FIELD, ERROR_MESSAGE, PAYLOAD_ERRORS, mutate
+from schema.kit.filters import FILTER, ORDER, apply_filters, filter_input, order_input
 from schema.kit.permissions import ApiKey, Require, SignedIn, Staff
+
+A = strawberry.argument  # an argument's description: Annotated[type, A("...")]
 
 if TYPE_CHECKING:
     from enum import StrEnum
@@ -27,15 +29,32 @@ if TYPE_CHECKING:
     DistributionErrorCode = StrEnum
 else:
     DistributionErrorCode = graphql_enum(
-        errors.DistributionErrorCode, description="Why a distribution mutation was refused."
+        errors.DistributionErrorCode,
+        description="Why a distribution mutation was refused.",
+        value_descriptions={
+            "CENTER_CODE_TAKEN": "Another center has that code.",
+            "INVALID_CENTER_CODE": "Not 2-16 letters, digits or hyphens.",
+            "CENTER_CODE_IMMUTABLE": "A center keeps its code.",
+            "INVALID_NAME": "The name is not acceptable (the message says why).",
+            "UNKNOWN_CENTER": "No center has that code.",
+            "CENTER_IN_USE": "Something still refers to the center (a transport, an item).",
+            "UNKNOWN_USER": "No user has that uuid.",
+            "NOT_STAFF_USER": "Only active STAFF users work at a center.",
+            "NOT_CENTER_STAFF": "That user does not work at this center.",
+            "TOO_MANY_USERS": "More users in one call than allowed; split the call.",
+            "INVALID_TRACKING_NUMBER": "Not a tracking number.",
+            "TOO_MANY_TRACKING_NUMBERS": "More tracking numbers in one call than allowed.",
+            "MOVEMENT_CONFLICT": "This transport's movement was recorded with other items.",
+            "MOVEMENT_NOT_ANNOUNCED": "No transport event announced this movement.",
+        },
     )
 
 
 @strawberry.type(description="A refused distribution change: which input, why, and a stable code.")
 class DistributionError:
-    field: str | None
-    message: str
-    code: DistributionErrorCode
+    field: str | None = strawberry.field(description=ERROR_FIELD)
+    message: str = strawberry.field(description=ERROR_MESSAGE)
+    code: DistributionErrorCode = strawberry.field(description=ERROR_CODE)
 
 
 if TYPE_CHECKING:
@@ -58,70 +77,89 @@ class Query:
     def distribution_centers(
         self,
         info: Info,
-        filter: DistributionCenterFilter | None = None,
-        # Named `order` in GraphQL only: strawberry-django claims a Python argument called `order`.
-        sort: Annotated[DistributionCenterOrder | None, strawberry.argument(name="order")] = None,
+        filter: Annotated[DistributionCenterFilter | None, FILTER] = None,
+        sort: Annotated[DistributionCenterOrder | None, ORDER] = None,
     ) -> QuerySet[models.DistributionCenter]:
         return apply_filters(selectors.center_list(), DistributionCenterFilterSet, filter, sort)
 
     @strawberry_django.field(
         extensions=[Require(SignedIn)], description="The center with this code, if any."
     )
-    def distribution_center(self, info: Info, center_code: str) -> DistributionCenter | None:
+    def distribution_center(
+        self, info: Info, center_code: Annotated[str, A("The center's code (any case).")]
+    ) -> DistributionCenter | None:
         return selectors.center_by_code(center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
 
-@strawberry.input
+@strawberry.input(description="A new distribution center.")
 class CreateDistributionCenterInput:
     center_code: str = strawberry.field(
         description="2-16 letters, digits or hyphens; stored upper case."
     )
-    name: str
+    name: str = strawberry.field(description="The center's name, for people.")
 
 
-@strawberry.input
+@strawberry.input(description="What to change on a center; leave a field out to keep it.")
 class UpdateDistributionCenterInput:
-    name: str | None = None
+    name: str | None = strawberry.field(default=None, description="The new name.")
     center_code: str | None = strawberry.field(
         default=None,
         description="A center keeps its code: another value is refused (CENTER_CODE_IMMUTABLE).",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of createDistributionCenter.")
 class CreateDistributionCenterPayload:
-    distribution_center: DistributionCenter | None = None
-    errors: list[DistributionError] = strawberry.field(default_factory=list)
+    distribution_center: DistributionCenter | None = strawberry.field(
+        default=None, description="The new center; null when there are errors."
+    )
+    errors: list[DistributionError] = strawberry.field(
+        default_factory=list, description=PAYLOAD_ERRORS
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of updateDistributionCenter.")
 class UpdateDistributionCenterPayload:
-    distribution_center: DistributionCenter | None = None
-    errors: list[DistributionError] = strawberry.field(default_factory=list)
+    distribution_center: DistributionCenter | None = strawberry.field(
+        default=None, description="The center as it is now; null when there are errors."
+    )
+    errors: list[DistributionError] = strawberry.field(
+        default_factory=list, description=PAYLOAD_ERRORS
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of deleteDistributionCenter.")
 class DeleteDistributionCenterPayload:
     distribution_center: DistributionCenter | None = strawberry.field(
         default=None, description="The center as it was before deletion."
     )
-    errors: list[DistributionError] = strawberry.field(default_factory=list)
+    errors: list[DistributionError] = strawberry.field(
+        default_factory=list, description=PAYLOAD_ERRORS
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of addCenterStaff and removeCenterStaff.")
 class CenterStaffPayload:
-    distribution_center: DistributionCenter | None = None
-    errors: list[DistributionError] = strawberry.field(default_factory=list)
+    distribution_center: DistributionCenter | None = strawberry.field(
+        default=None, description="The center with its staff now; null when there are errors."
+    )
+    errors: list[DistributionError] = strawberry.field(
+        default_factory=list, description=PAYLOAD_ERRORS
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of recordDeparture and recordArrival.")
 class RecordMovementPayload:
-    distribution_center: DistributionCenter | None = None
+    distribution_center: DistributionCenter | None = strawberry.field(
+        default=None, description="The center with its inventory now; null when there are errors."
+    )
     already_recorded: bool | None = strawberry.field(
         default=None,
         description="True when this transport's movement was recorded before: nothing changed.",
     )
-    errors: list[DistributionError] = strawberry.field(default_factory=list)
+    errors: list[DistributionError] = strawberry.field(
+        default_factory=list, description=PAYLOAD_ERRORS
+    )
 
 
 def _movement(outcome: services.MovementOutcome) -> dict[str, Any]:
@@ -130,9 +168,9 @@ def _movement(outcome: services.MovementOutcome) -> dict[str, Any]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=[Require(Staff)])
+    @strawberry.mutation(extensions=[Require(Staff)], description="Create a distribution center.")
     def create_distribution_center(
-        self, input: CreateDistributionCenterInput
+        self, input: Annotated[CreateDistributionCenterInput, A("The new center.")]
     ) -> CreateDistributionCenterPayload:
         return mutate(
             CreateDistributionCenterPayload,
@@ -144,8 +182,8 @@ class Mutation:
     )
     def update_distribution_center(
         self,
-        center_code: str,
-        input: UpdateDistributionCenterInput,
+        center_code: Annotated[str, A("The center to change.")],
+        input: Annotated[UpdateDistributionCenterInput, A("What to change.")],
     ) -> UpdateDistributionCenterPayload:
         return mutate(
             UpdateDistributionCenterPayload,
@@ -158,7 +196,9 @@ class Mutation:
         extensions=[Require(Staff)],
         description="Delete a center; refused (CENTER_IN_USE) while anything refers to it.",
     )
-    def delete_distribution_center(self, center_code: str) -> DeleteDistributionCenterPayload:
+    def delete_distribution_center(
+        self, center_code: Annotated[str, A("The center to delete.")]
+    ) -> DeleteDistributionCenterPayload:
         return mutate(
             DeleteDistributionCenterPayload, lambda: services.center_delete(center_code=center_code)
         )
@@ -166,7 +206,11 @@ class Mutation:
     @strawberry.mutation(
         extensions=[Require(Staff)], description="Add active STAFF users: all of them or none."
     )
-    def add_center_staff(self, center_code: str, user_uuids: list[uuid.UUID]) -> CenterStaffPayload:
+    def add_center_staff(
+        self,
+        center_code: Annotated[str, A("The center.")],
+        user_uuids: Annotated[list[uuid.UUID], A("The STAFF users who start working there.")],
+    ) -> CenterStaffPayload:
         return mutate(
             CenterStaffPayload,
             lambda: services.center_staff_add(center_code=center_code, user_uuids=user_uuids),
@@ -176,7 +220,9 @@ class Mutation:
         extensions=[Require(Staff)], description="Remove staff members: all of them or none."
     )
     def remove_center_staff(
-        self, center_code: str, user_uuids: list[uuid.UUID]
+        self,
+        center_code: Annotated[str, A("The center.")],
+        user_uuids: Annotated[list[uuid.UUID], A("The staff who stop working there.")],
     ) -> CenterStaffPayload:
         return mutate(
             CenterStaffPayload,
@@ -190,7 +236,10 @@ class Mutation:
         "anything else is MOVEMENT_NOT_ANNOUNCED.",
     )
     def record_departure(
-        self, transport_uuid: uuid.UUID, center_code: str, tracking_numbers: list[str]
+        self,
+        transport_uuid: Annotated[uuid.UUID, A("The transport that left.")],
+        center_code: Annotated[str, A("Its source center.")],
+        tracking_numbers: Annotated[list[str], A("The items it carries.")],
     ) -> RecordMovementPayload:
         return mutate(
             RecordMovementPayload,
@@ -210,7 +259,10 @@ class Mutation:
         "anything else is MOVEMENT_NOT_ANNOUNCED.",
     )
     def record_arrival(
-        self, transport_uuid: uuid.UUID, center_code: str, tracking_numbers: list[str]
+        self,
+        transport_uuid: Annotated[uuid.UUID, A("The transport that arrived.")],
+        center_code: Annotated[str, A("Its destination center.")],
+        tracking_numbers: Annotated[list[str], A("The items it carries.")],
     ) -> RecordMovementPayload:
         return mutate(
             RecordMovementPayload,

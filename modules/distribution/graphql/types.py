@@ -27,15 +27,23 @@ def _is_staff(info: Info) -> bool:
     return info.context.principal.is_staff
 
 
-@strawberry_django.type(models.CenterInventoryItem, name="CenterInventoryItem")
+@strawberry_django.type(
+    models.CenterInventoryItem,
+    name="CenterInventoryItem",
+    description="An item at a distribution center, since its arrival by a transport.",
+)
 class CenterInventoryItem(relay.Node):
-    """An item at a distribution center, since its arrival by a transport."""
-
     _id_attr = "tracking_number"
 
-    tracking_number: strawberry.auto
-    arrived_at: strawberry.auto
-    transport_uuid: strawberry.auto
+    tracking_number: strawberry.auto = strawberry_django.field(
+        description="The item's tracking number."
+    )
+    arrived_at: strawberry.auto = strawberry_django.field(
+        description="When it arrived at the center."
+    )
+    transport_uuid: strawberry.auto = strawberry_django.field(
+        description="The transport that brought it."
+    )
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
@@ -56,16 +64,23 @@ _inventory_count = Coalesce(
 )
 
 
-@strawberry_django.type(models.DistributionCenter, name="DistributionCenter")
+@strawberry_django.type(
+    models.DistributionCenter,
+    name="DistributionCenter",
+    description="A distribution center. Any signed-in user reads its code and name; the rest is "
+    "staff-only.",
+)
 class DistributionCenter(relay.Node):
-    """A distribution center. Any signed-in user reads its code and name; the rest is staff-only."""
-
     _id_attr = "uuid"
 
-    uuid: strawberry.auto
-    center_code: strawberry.auto
-    name: strawberry.auto
-    created_at: strawberry.auto
+    uuid: strawberry.auto = strawberry_django.field(description="The center's stable identifier.")
+    center_code: strawberry.auto = strawberry_django.field(
+        description="Its unique code (upper case); look a center up by it."
+    )
+    name: strawberry.auto = strawberry_django.field(description="Its name, for people.")
+    created_at: strawberry.auto = strawberry_django.field(
+        description="When the center was created."
+    )
 
     inventory: DjangoCursorConnection[CenterInventoryItem] = strawberry_django.connection(
         field_name="inventory_items",

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     BulkJobOrder = Any
 else:
     JobsErrorCode = graphql_enum(
-        errors.JobsErrorCode, description="Why a jobs mutation was refused."
+        errors.JobsErrorCode,
+        description="Why a jobs mutation was refused.",
+        value_descriptions={
+            "JOB_NOT_FOUND": "No job with that id that the caller may see.",
+            "JOB_FINISHED": "The job has ended already: there is nothing to cancel.",
+            "NO_ROWS": "The job was given no rows.",
+            "TOO_MANY_ROWS": "More rows than one job takes (JOBS_MAX_ROWS).",
+            "UNKNOWN_KIND": "No module registered a job of that kind.",
+        },
     )
     BulkJobFilter = filter_input(
         filters.BulkJobFilterSet, "BulkJobFilter", types={"status": BulkJobStatus}

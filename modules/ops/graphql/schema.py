@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,7 +13,7 @@ from modules.ops import errors, selectors, services
 from modules.ops.graphql.types import HeartbeatTask, SystemStatus
 from schema.guard.cost import Cost
 from schema.kit.enums import graphql_enum
-from schema.kit.errors import mutate
+from schema.kit.errors import ERROR_CODE, ERROR_FIELD, ERROR_MESSAGE, PAYLOAD_ERRORS, mutate
 from schema.kit.permissions import ApiKey, Require, Staff
 
 if TYPE_CHECKING:
@@ -27,24 +27,28 @@ else:
 
 @strawberry.type(description="A refused ops request: which input, why, and a stable code.")
 class OpsError:
-    field: str | None
-    message: str
-    code: OpsErrorCode
+    field: str | None = strawberry.field(description=ERROR_FIELD)
+    message: str = strawberry.field(description=ERROR_MESSAGE)
+    code: OpsErrorCode = strawberry.field(description=ERROR_CODE)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of heartbeat: what housekeeping did.")
 class HeartbeatPayload:
-    received_at: datetime | None = None
-    tasks: list[HeartbeatTask] = strawberry.field(default_factory=list)
-    errors: list[OpsError] = strawberry.field(default_factory=list)
+    received_at: datetime | None = strawberry.field(
+        default=None, description="When the server ran it; null when there are errors."
+    )
+    tasks: list[HeartbeatTask] = strawberry.field(
+        default_factory=list, description="Each housekeeping task and how much it did."
+    )
+    errors: list[OpsError] = strawberry.field(default_factory=list, description=PAYLOAD_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of redriveEvents.")
 class RedriveEventsPayload:
     redriven_count: int = strawberry.field(
         default=0, description="How many dead events are pending again."
     )
-    errors: list[OpsError] = strawberry.field(default_factory=list)
+    errors: list[OpsError] = strawberry.field(default_factory=list, description=PAYLOAD_ERRORS)
 
 
 def _heartbeat() -> dict[str, object]:
@@ -80,7 +84,12 @@ class Mutation:
         extensions=[Require(Staff)],
         description="Gives dead events (all, or those named) fresh delivery attempts (staff).",
     )
-    def redrive_events(self, event_ids: list[uuid.UUID] | None = None) -> RedriveEventsPayload:
+    def redrive_events(
+        self,
+        event_ids: Annotated[
+            list[uuid.UUID] | None, strawberry.argument(description="Only these; null: all.")
+        ] = None,
+    ) -> RedriveEventsPayload:
         return mutate(
             RedriveEventsPayload,
             lambda: {"redriven_count": dead_events_redrive(event_ids=event_ids)},

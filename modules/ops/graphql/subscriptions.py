@@ -160,8 +160,12 @@ class Subscription:
     async def domain_events(
         self,
         info: Info,
-        detail_types: list[str] | None = None,
-        sources: list[str] | None = None,
+        detail_types: Annotated[
+            list[str] | None, strawberry.argument(description="Only these detail types; null: all.")
+        ] = None,
+        sources: Annotated[
+            list[str] | None, strawberry.argument(description="Only these sources; null: all.")
+        ] = None,
         after: Annotated[
             strawberry.ID | None,
             strawberry.argument(

@@ -16,8 +16,8 @@ from schema.kit.live import SharedPayload
 
 @strawberry.type(description="One housekeeping task of a heartbeat and how many things it handled.")
 class HeartbeatTask:
-    name: str
-    count: int
+    name: str = strawberry.field(description="The housekeeping task's name.")
+    count: int = strawberry.field(description="How many things (rows, events, items) it handled.")
 
 
 THROTTLED_CLIENTS_SHOWN = 10
@@ -68,10 +68,10 @@ class SystemStatus:
 
 @strawberry.type(description="A domain event, as it went to EventBridge.")
 class DomainEvent(SharedPayload):
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event's unique id (a UUID).")
     source: str = strawberry.field(description="`<prefix>.<module>`, e.g. majestic.shipping.")
     detail_type: str = strawberry.field(description="What happened, e.g. TransportStarted.")
-    occurred_at: dt.datetime
+    occurred_at: dt.datetime = strawberry.field(description="When it happened.")
     detail: JSON = strawberry.field(
         description="The detail: eventId, occurredAt, version, correlationId, actor, data. "
         "Personal or secret data never comes here: the keys the event catalog marks as "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from channels.db import database_sync_to_async
@@ -73,7 +73,11 @@ class Subscription:
         "completed). Staff may watch any transport; a driver the transports assigned to them.",
     )
     async def transport_updates(
-        self, info: Info, transport_uuid: uuid.UUID
+        self,
+        info: Info,
+        transport_uuid: Annotated[
+            uuid.UUID, strawberry.argument(description="The transport to follow.")
+        ],
     ) -> AsyncGenerator[Transport, None]:
         principal = info.context.principal
         if await database_sync_to_async(_visible_transport)(principal, transport_uuid) is None:

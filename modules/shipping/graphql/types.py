@@ -36,9 +36,23 @@ else:
         m.ShippingItemStatus,
         name="ShippingItemStatus",
         description="Where an item is in its life.",
+        value_descriptions={
+            "CREATED": "Registered, in no batch yet.",
+            "MOVING": "In a batch: on its way, from its first batch until its transport arrives.",
+            "COMPLETED": "Arrived at its destination center with its transport.",
+            "DAMAGED": "Reported damaged.",
+            "LOST": "Reported lost.",
+        },
     )
     TransportStatus = graphql_enum(
-        m.TransportStatus, name="TransportStatus", description="Where a transport is in its trip."
+        m.TransportStatus,
+        name="TransportStatus",
+        description="Where a transport is in its trip.",
+        value_descriptions={
+            "CREATED": "Being loaded; it has not left.",
+            "IN_TRANSIT": "On its way.",
+            "ARRIVED": "At its destination center.",
+        },
     )
 
 
@@ -80,13 +94,23 @@ class ShippingItem(relay.Node):
     _id_attr = "uuid"
     resolve_node = classmethod(_resolve_node_by_uuid)
 
-    uuid: strawberry.auto
-    tracking_number: strawberry.auto
-    sku: strawberry.auto
-    status: ShippingItemStatus
-    current_center_code: str | None
-    created_at: strawberry.auto
-    completed_at: strawberry.auto
+    uuid: strawberry.auto = strawberry_django.field(description="The item's stable identifier.")
+    tracking_number: strawberry.auto = strawberry_django.field(
+        description="The number on the label (upper case); look an item up by it."
+    )
+    sku: strawberry.auto = strawberry_django.field(
+        description="The stock-keeping unit: what the parcel holds."
+    )
+    status: ShippingItemStatus = strawberry_django.field(
+        description="Where the item is in its life."
+    )
+    current_center_code: str | None = strawberry_django.field(
+        description="The code of the center the item is at; null while it travels."
+    )
+    created_at: strawberry.auto = strawberry_django.field(description="When the item was created.")
+    completed_at: strawberry.auto = strawberry_django.field(
+        description="When the item reached its destination; null until then."
+    )
     batches: DjangoCursorConnection[ShippingBatch] = strawberry_django.connection(
         description="The batches this item travelled in, newest first."
     )
@@ -108,18 +132,31 @@ class ShippingBatch(relay.Node):
     _id_attr = "uuid"
     resolve_node = classmethod(_resolve_node_by_uuid)
 
-    uuid: strawberry.auto
-    alias: strawberry.auto
-    completed: strawberry.auto
-    transport: Transport | None
+    uuid: strawberry.auto = strawberry_django.field(description="The batch's stable identifier.")
+    alias: strawberry.auto = strawberry_django.field(
+        description="The batch's unique name; look a batch up by it."
+    )
+    completed: strawberry.auto = strawberry_django.field(
+        description="True once its transport arrived; a completed batch takes no more items."
+    )
+    transport: Transport | None = strawberry_django.field(
+        description="The transport it is loaded on, if any."
+    )
     items: DjangoCursorConnection[ShippingItem] = strawberry_django.connection(
         description="The items in this batch, newest first."
     )
-    created_at: strawberry.auto
-    transport_assigned_at: strawberry.auto
-    completed_at: strawberry.auto
+    created_at: strawberry.auto = strawberry_django.field(description="When the batch was created.")
+    transport_assigned_at: strawberry.auto = strawberry_django.field(
+        description="When it was loaded on its transport; null while it is on none."
+    )
+    completed_at: strawberry.auto = strawberry_django.field(
+        description="When its transport arrived; null until then."
+    )
 
-    @strawberry_django.field(annotate={"_item_count": _count_of(m.BatchMembership, "batch")})
+    @strawberry_django.field(
+        annotate={"_item_count": _count_of(m.BatchMembership, "batch")},
+        description="How many items the batch holds.",
+    )
     def item_count(self: Any) -> int:
         count: int | None = getattr(self, "_item_count", None)
         return count if count is not None else self.memberships.count()
@@ -136,31 +173,52 @@ class Transport(relay.Node):
     _id_attr = "uuid"
     resolve_node = classmethod(_resolve_node_by_uuid)
 
-    uuid: strawberry.auto
-    status: TransportStatus
-    source_center_code: str
-    destination_center_code: str
-    driver_uuid: uuid.UUID | None
+    uuid: strawberry.auto = strawberry_django.field(
+        description="The transport's stable identifier."
+    )
+    status: TransportStatus = strawberry_django.field(
+        description="Where the transport is in its trip."
+    )
+    source_center_code: str = strawberry_django.field(
+        description="The code of the center it leaves from."
+    )
+    destination_center_code: str = strawberry_django.field(
+        description="The code of the center it drives to."
+    )
+    driver_uuid: strawberry.auto = strawberry_django.field(
+        description="The uuid of its driver; null until one is assigned."
+    )
     batches: DjangoCursorConnection[ShippingBatch] = strawberry_django.connection(
         description="The batches on this transport, newest first."
     )
-    created_at: strawberry.auto
-    departed_at: strawberry.auto
-    arrived_at: strawberry.auto
+    created_at: strawberry.auto = strawberry_django.field(
+        description="When the transport was created."
+    )
+    departed_at: strawberry.auto = strawberry_django.field(
+        description="When it started its trip; null until then."
+    )
+    arrived_at: strawberry.auto = strawberry_django.field(
+        description="When it arrived; null until then."
+    )
 
-    @strawberry_django.field(only=["source_center_code"])
+    @strawberry_django.field(only=["source_center_code"], description="The center it leaves from.")
     def source_center(self: Any) -> DistributionCenter | None:
         return center_loader.load(self.source_center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
-    @strawberry_django.field(only=["destination_center_code"])
+    @strawberry_django.field(
+        only=["destination_center_code"], description="The center it drives to."
+    )
     def destination_center(self: Any) -> DistributionCenter | None:
         return center_loader.load(self.destination_center_code)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
-    @strawberry_django.field(only=["driver_uuid"])
+    @strawberry_django.field(only=["driver_uuid"], description="Its driver, once assigned.")
     def driver(self: Any) -> User | None:
         return user_loader.load(self.driver_uuid)  # type: ignore[return-value]  # strawberry-django resolves the row as this type
 
-    @strawberry_django.field(annotate={"_batch_count": _count_of(m.ShippingBatch, "transport")})
+    @strawberry_django.field(
+        annotate={"_batch_count": _count_of(m.ShippingBatch, "transport")},
+        description="How many batches are loaded on it.",
+    )
     def batch_count(self: Any) -> int:
         count: int | None = getattr(self, "_batch_count", None)
         return count if count is not None else self.batches.count()

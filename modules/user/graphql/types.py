@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     UserType = StrEnum
 else:
     UserType = graphql_enum(
-        models.UserType, name="UserType", description="What a user does: office staff or driver."
+        models.UserType,
+        name="UserType",
+        description="What a user does: office staff or driver.",
+        value_descriptions={
+            "STAFF": "Office staff: signs in with a password, manages the logistics data.",
+            "DRIVER": "Drives transports: signs in with a code sent to their phone.",
+        },
     )
 
 
@@ -62,8 +68,10 @@ user_loader: Loader[uuid.UUID, models.User] = Loader("user.user", fetch_users_by
 
 @strawberry_django.type(models.User, name="User", description="A person who uses Majestic.")
 class User(relay.Node):
-    uuid: strawberry.auto
-    username: strawberry.auto
+    uuid: strawberry.auto = strawberry_django.field(description="The user's stable identifier.")
+    username: strawberry.auto = strawberry_django.field(
+        description="The account's username (staff sign in with it)."
+    )
     is_staff: bool = strawberry_django.field(
         description="Marked as staff: may manage the logistics data."
     )
@@ -84,7 +92,7 @@ class User(relay.Node):
             return queryset.filter(uuid=cast(uuid.UUID, principal.user_uuid))  # a user's
         return queryset.none()
 
-    @strawberry_django.field(only=["type"])
+    @strawberry_django.field(only=["type"], description="STAFF or DRIVER.")
     def type(self, root: models.User) -> UserType:
         return UserType(root.type)
 
@@ -95,12 +103,20 @@ class User(relay.Node):
     def phone_number(self, root: models.User, info: Info) -> str | None:
         return root.phone_number if _may_see_private_fields(info, root) else None
 
-    @strawberry_django.field(select_related=["staff_profile", "driver_profile"], only=["type"])
+    @strawberry_django.field(
+        select_related=["staff_profile", "driver_profile"],
+        only=["type"],
+        description="The person's full name (empty when not given).",
+    )
     def full_name(self, root: models.User) -> str:
         profile = root.profile
         return profile.full_name if profile is not None else ""
 
-    @strawberry_django.field(select_related=["staff_profile", "driver_profile"], only=["type"])
+    @strawberry_django.field(
+        select_related=["staff_profile", "driver_profile"],
+        only=["type"],
+        description="The person's date of birth, if given.",
+    )
     def date_of_birth(self, root: models.User) -> dt.date | None:
         profile = root.profile
         return profile.date_of_birth if profile is not None else None

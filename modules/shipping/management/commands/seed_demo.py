@@ -456,8 +456,7 @@ class Command(BaseCommand):
                 f"  Driver:  {name}  phone {phone}  code {code}  (signInWithCode)"
                 for phone, name, code in DEMO_DRIVERS
             ),
-            "  Driver sign-in needs the test numbers; start the server with",
-            f'    AUTH_TEST_PHONE_NUMBERS="{codes}"',
+            *driver_sign_in_hint(codes),
             f"  Centers: {', '.join(centers)}",
             f"  Items:   {items.count()} ({', '.join(f'{s} {n}' for s, n in by_item.items())})",
             f"  Batches: {ShippingBatch.objects.filter(alias__startswith=DEMO_PREFIX).count()}",
@@ -465,6 +464,18 @@ class Command(BaseCommand):
             f"({', '.join(f'{s} {n}' for s, n in by_transport.items())})",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def driver_sign_in_hint(codes: str) -> list[str]:
+    """Whether the drivers' codes work on this server (`make run` sets AUTH_TEST_PHONE_NUMBERS),
+    and if not, what to set."""
+    configured = {entry.strip() for entry in settings.AUTH_TEST_PHONE_NUMBERS.split(",")}
+    if set(codes.split(",")) <= configured:
+        return ["  Driver sign-in works: these are test numbers here (nothing is sent)."]
+    return [
+        "  Driver sign-in needs the test numbers (`make run` sets them); for another server set",
+        f'    AUTH_TEST_PHONE_NUMBERS="{codes}"',
+    ]
 
 
 def chunks(values: Sequence[Any] | Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -1,0 +1,83 @@
+"""`python -m tests.e2e.screenshots`: refreshes the screenshots in docs/screenshots/ (headless
+Chromium, tests/e2e/install_browser.sh) from a server of its own on a fresh database with the demo
+data (`seed_demo`).
+
+- graphiql-sign-in.png: GraphiQL's sign-in panel, signed out;
+- graphiql.png: signed in as the demo staff account, a query answered, the docs explorer open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.e2e.browser import Chromium
+from tests.e2e.test_graphiql import EDITOR, RESULT
+from tests.e2e.test_graphiql_sign_in import DOCS, EDITOR_READY, SIGN_IN_PANEL, sign_in
+from tests.live.server import ROOT, LiveServer, base_environment, live_database
+
+OUT = ROOT / "docs" / "screenshots"
+QUERY = """{
+  transports(first: 3) {
+    edges { node { status sourceCenter { name } destinationCenter { name } } }
+  }
+}
+"""
+
+
+async def graphiql(server: LiveServer, browser: Chromium) -> list[Path]:
+    from modules.shipping.management.commands.seed_demo import (
+        DEMO_STAFF_PASSWORD,
+        DEMO_STAFF_USERNAME,
+    )
+
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/graphql/")
+    await page.wait_for(EDITOR_READY)
+    await page.click(SIGN_IN_PANEL)
+    await page.wait_for("!!document.getElementById('majestic-password-sign-in')")
+    panel = OUT / "graphiql-sign-in.png"
+    await page.screenshot(panel)
+    await page.click('.graphiql-sidebar button[aria-label="Hide Sign in"]')  # sign_in opens it
+    await sign_in(page, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD)
+    await page.evaluate(f"{EDITOR}.setValue({json.dumps(QUERY)})")
+    await page.click(".graphiql-execute-button")
+    await page.wait_for(f"{RESULT}.includes('transports')")
+    await page.click(DOCS)
+    await page.wait_for("!!document.querySelector('.graphiql-doc-explorer')")
+    path = OUT / "graphiql.png"
+    await page.screenshot(path)
+    return [panel, path]
+
+
+async def main() -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()  # for the demo account's name and password, read from seed_demo
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work, live_database(Path(work)) as database_url:
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--seed", "1", "--verbosity", "0"],
+            cwd=ROOT,
+            env={**base_environment(), "DATABASE_URL": database_url},
+            check=True,
+            capture_output=True,
+        )
+        server = LiveServer(database_url, Path(work) / "server.log").start()
+        try:
+            async with Chromium.launch() as browser:
+                for path in await graphiql(server, browser):
+                    print(path)
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
