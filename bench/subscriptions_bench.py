@@ -11,7 +11,9 @@ database and the in-memory channel layer (`make run`'s set-up). Clients run in t
 the same 2-core machine, so the figures include their share of the CPU.
 
 Environment: BENCH_WS_STEPS (default "100,250,500,1000,1500,2000"), BENCH_WS_EVENTS (100),
-BENCH_WS_COMPRESSION (1: clients accept permessage-deflate, like browsers).
+BENCH_WS_COMPRESSION (1: clients accept permessage-deflate, like browsers), BENCH_WS_RATE (events
+per second the publisher keeps, default 5; 0 publishes them all at once, which measures how long
+a burst takes to drain rather than how long one event takes to reach everybody).
 
 Several processes: BENCH_WS_PROCESSES=2 BENCH_REDIS_URL=redis://127.0.0.1:6379/7 starts that many
 uvicorn processes on the Redis channel layer (production's set-up), spreads the subscribers over
@@ -40,6 +42,7 @@ STEPS = [int(n) for n in os.environ.get("BENCH_WS_STEPS", "100,250,500,1000,1500
 EVENTS = int(os.environ.get("BENCH_WS_EVENTS", "100"))
 COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION", "1") == "1"
 PROCESSES = int(os.environ.get("BENCH_WS_PROCESSES", "1"))
+RATE = float(os.environ.get("BENCH_WS_RATE", "5"))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 SUBSCRIPTION = 'subscription { domainEvents(detailTypes: ["Bench"]) { eventId detail } }'
 OPEN_AT_ONCE = 50
@@ -142,7 +145,12 @@ async def run_round(servers: list[LiveServer], authorization: str, subscribers: 
     readers = [asyncio.create_task(receive_all(ws, result)) for ws in sockets]
     result.first_publish = time.time()
     # Published one by one from a server thread, as the relay does; the call returns when all went.
-    payload = {"count": EVENTS, "detailType": "Bench", "padding": 200}
+    payload = {
+        "count": EVENTS,
+        "detailType": "Bench",
+        "padding": 200,
+        "interval": 1 / RATE if RATE else 0,
+    }
     await asyncio.to_thread(
         httpx.post, f"{server.url}/test-only/publish", json=payload, timeout=600
     )
@@ -201,7 +209,7 @@ def main() -> None:
     layer = f"Redis {REDIS_URL}" if REDIS_URL else "in-memory layer"
     print(
         f"{EVENTS} events to N subscribers of domainEvents on {PROCESSES} uvicorn process(es)"
-        f" ({layer}, SQLite; compression {'on' if COMPRESSION else 'off'};"
+        f" ({layer}, SQLite; {RATE:g} events/s; compression {'on' if COMPRESSION else 'off'};"
         f" {os.cpu_count()} cores)"
     )
     os.environ.pop("DATABASE_URL", None)  # a throwaway SQLite database, whatever the shell says

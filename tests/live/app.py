@@ -12,7 +12,8 @@ the process where a test cannot otherwise see:
                              superuser `by` (the user module's user_access_update; no mutation)
 - GET  /test-only/peer       -> {"client", "scheme"} of the ASGI scope the server handed over,
                              and Django's view of it: {"remoteAddr", "isSecure", "clientAddress"}
-- POST /test-only/publish    {"envelope": {...}} or {"count": n, "detailType"?, "padding"?}:
+- POST /test-only/publish    {"envelope": {...}} or {"count": n, "detailType"?, "padding"?,
+                             "interval"? (seconds between events)}:
                              calls events.fanout.publish as the relay does
 - GET  /test-only/live       -> {"subscriptions", "accessWatchers", "hubChannel", "groupMembers",
                              "pid", …}
@@ -119,7 +120,10 @@ def _publish(data: dict[str, Any]) -> dict[str, Any]:
         fanout.publish(data["envelope"])
         return {"published": 1}
     count = int(data.get("count", 1))
+    interval = float(data.get("interval", 0))  # seconds between events: the rate the relay keeps
     for n in range(count):
+        if n and interval:
+            time.sleep(interval)
         event_id = str(uuid.uuid4())
         fanout.publish(
             {
