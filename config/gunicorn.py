@@ -29,8 +29,10 @@ import tempfile
 from typing import Any
 
 # Before the app is imported: the settings and prometheus_client read these.
-os.environ.setdefault("EVENTS_RELAY_IN_PROCESS", "0")
-os.environ.setdefault("JOBS_WORKER_IN_PROCESS", "0")
+# Set but empty counts as unset, as config/settings.py's env_bool reads it (compose's `${X:-}`).
+for _switch in ("EVENTS_RELAY_IN_PROCESS", "JOBS_WORKER_IN_PROCESS"):
+    if not os.environ.get(_switch, "").strip():
+        os.environ[_switch] = "0"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Fresh for every start: samples a previous master's workers left must not be added to ours.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="majestic-prometheus-")

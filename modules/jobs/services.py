@@ -137,11 +137,14 @@ def job_claim(*, worker: str, job_uuid: uuid.UUID | None = None) -> uuid.UUID | 
     return None
 
 
-def job_release(*, job_uuid: uuid.UUID, worker: str) -> None:
-    """Give up this worker's lease after a failed chunk (rolled back: nothing of it stays), so
-    the next attempt (the queue's redelivery) may claim the job at once."""
+def job_release(*, job_uuid: uuid.UUID, worker: str, failed: bool = True) -> None:
+    """Give up this worker's lease so that the next worker may claim the job at once: after a
+    failed chunk (rolled back: nothing of it stays), or, `failed=False`, on shutdown, when the
+    claim's attempt is given back too (a job outlives any number of clean restarts)."""
     BulkJob.objects.filter(uuid=job_uuid, lease_owner=worker).update(
-        lease_owner="", lease_expires_at=None
+        lease_owner="",
+        lease_expires_at=None,
+        attempts=F("attempts") if failed else F("attempts") - 1,
     )
 
 
@@ -203,12 +206,15 @@ def job_run_chunk(*, job_uuid: uuid.UUID, worker: str) -> BulkJob:
         job.processed = job.next_row
         job.failed += len(errors)
         job.lease_expires_at = timezone.now() + timedelta(seconds=settings.JOBS_LEASE_SECONDS)
+        # JOBS_MAX_ATTEMPTS counts failures of one chunk: a chunk done, the count starts again
+        # (this claim being the one attempt so far).
+        job.attempts = 1
         if job.next_row >= job.total:
             status = BulkJobStatus.PARTIALLY_FAILED if job.failed else BulkJobStatus.SUCCEEDED
             if job.failed == job.total:
                 status = BulkJobStatus.FAILED
             return _finish(job, status, timezone.now())
-        job.save(update_fields=["next_row", "processed", "failed", "lease_expires_at"])
+        job.save(update_fields=["next_row", "processed", "failed", "lease_expires_at", "attempts"])
     return job
 
 
@@ -226,6 +232,7 @@ def _finish(job: BulkJob, status: str, now: Any) -> BulkJob:
             "next_row",
             "processed",
             "failed",
+            "attempts",
         ]
     )
     return job

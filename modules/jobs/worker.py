@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import socket
@@ -48,7 +50,7 @@ def run_job(
         if job.finished:
             return job
         if stopping is not None and stopping.is_set():
-            services.job_release(job_uuid=job_uuid, worker=worker)
+            services.job_release(job_uuid=job_uuid, worker=worker, failed=False)
             return job
 
 
@@ -70,6 +72,11 @@ def work_available(
             run_job(job_uuid, worker, on_progress, stopping)
         except services.LeaseLost:
             logger.warning("Lost the lease of job %s; another worker has it", job_uuid)
+        except Exception:  # a bug in a kind, the database gone: this job waits, the worker goes on
+            logger.exception("Job %s failed in worker %s", job_uuid, worker)
+            with contextlib.suppress(Exception):
+                services.job_release(job_uuid=job_uuid, worker=worker)
+            return done
         done += 1
     return done
 
@@ -165,8 +172,12 @@ _in_process = InProcessWorker()
 
 
 def start_in_process_worker() -> InProcessWorker:
-    """Start this process's jobs thread (idempotent); its first round takes any backlog."""
+    """Start this process's jobs thread (idempotent); its first round takes any backlog. At exit
+    it finishes its chunk and gives the job back (a daemon thread would die mid-chunk and leave
+    the job held until its lease ran out)."""
     on_local_send(work_soon)
+    if not _in_process.running:
+        atexit.register(stop_in_process_worker)
     _in_process.start()
     return _in_process
 

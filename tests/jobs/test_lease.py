@@ -3,6 +3,7 @@ over commits nothing more; the next worker resumes after the last committed chun
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -38,10 +39,35 @@ def test_a_worker_whose_lease_was_taken_over_commits_nothing_more(job):
     with pytest.raises(services.LeaseLost):
         services.job_run_chunk(job_uuid=job.uuid, worker="a")
     finished = run_job(job.uuid, "b")
-    assert (finished.status, finished.processed, finished.attempts) == ("SUCCEEDED", 8, 2)
+    # attempts counts claims since the last committed chunk: b's, which then made progress.
+    assert (finished.status, finished.processed, finished.attempts) == ("SUCCEEDED", 8, 1)
     # Each row once: items and their events.
     assert sorted(ShippingItem.objects.values_list("sku", flat=True)) == [f"S{n}" for n in range(8)]
     assert len(emitted("ShippingItemCreated")) == 8
+
+
+def test_a_job_given_back_at_every_shutdown_still_succeeds(job, settings):
+    settings.JOBS_MAX_ATTEMPTS = 1  # a clean give-back must not count as an attempt at all
+    stopping = threading.Event()
+    stopping.set()  # each worker stops after one chunk and gives the job back
+    restarts = 0
+    while services.job_claim(worker=f"w{restarts}") == job.uuid:
+        run_job(job.uuid, f"w{restarts}", stopping=stopping)
+        restarts += 1
+    job.refresh_from_db()
+    assert (job.status, job.processed, restarts) == ("SUCCEEDED", 8, 3)  # 3 chunks of 3 rows
+    assert not job.row_errors.exists()
+
+
+def test_crashes_on_different_chunks_do_not_add_up(job, settings):
+    settings.JOBS_MAX_ATTEMPTS = 2
+    for chunk in range(3):  # a crash (lease run out) before each chunk, then the chunk done
+        services.job_claim(worker=f"crashed{chunk}")
+        BulkJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+        services.job_claim(worker=f"w{chunk}")
+        services.job_run_chunk(job_uuid=job.uuid, worker=f"w{chunk}")
+    job.refresh_from_db()
+    assert (job.status, job.processed) == ("SUCCEEDED", 8)
 
 
 def test_a_job_whose_workers_keep_failing_ends_failed(job, settings):

@@ -6,6 +6,7 @@ every JOBS_POLL_SECONDS. Run by hand on a terminal, it shows each job's progress
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -20,6 +21,8 @@ from tqdm import tqdm
 
 from modules.jobs import queue, selectors, worker
 from modules.jobs.models import BulkJob
+
+logger = logging.getLogger("majestic.jobs")
 
 
 class Command(BaseCommand):
@@ -68,12 +71,20 @@ class Command(BaseCommand):
             if settings.JOBS_BACKEND == "sqs":
                 sqs = queue.SqsQueue(settings.JOBS_SQS_QUEUE_URL)
                 while not stop.is_set():
-                    for message in sqs.receive(settings.JOBS_SQS_WAIT_SECONDS):
-                        worker.work_message(sqs, message, name, on_progress, stop)
+                    try:
+                        for message in sqs.receive(settings.JOBS_SQS_WAIT_SECONDS):
+                            worker.work_message(sqs, message, name, on_progress, stop)
+                    except Exception:  # SQS or the database away for a moment: try again
+                        logger.exception("jobs worker %s: a round failed", name)
+                        stop.wait(settings.JOBS_RETRY_SECONDS)
                     connections.close_all()
             else:
                 while not stop.is_set():
-                    ran = worker.work_available(name, on_progress=on_progress, stopping=stop)
+                    try:
+                        ran = worker.work_available(name, on_progress=on_progress, stopping=stop)
+                    except Exception:  # the database away for a moment: try again
+                        logger.exception("jobs worker %s: a round failed", name)
+                        ran = 0
                     connections.close_all()
                     if options["once"] and not ran:
                         return
