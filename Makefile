@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve-prod test install migrate seed schema catalog manifest lint bench clean
+.PHONY: run serve-prod test install migrate seed schema catalog manifest lint lint-sam bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" && command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11, 3.12 or 3.13 is required (none found)"; exit 1; }
@@ -66,7 +66,22 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/hadolint Dockerfile
+	$(MAKE) lint-sam
 	$(PY) manage.py check
+
+# The SAM CLI lives in its own venv: it is large (~110 s to install, once) and pins its own
+# versions of libraries the project also uses. `sam validate --lint` needs a region, not a network.
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+$(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+lint-sam: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 \
+		$(SAM_VENV)/bin/sam validate --lint --template-file infra/template.yaml
 
 schema: install
 	$(PY) manage.py export_schema_sdl
@@ -82,4 +97,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam db.sqlite3 db.sqlite3-* staticfiles

@@ -347,8 +347,10 @@ EVENTS_SEALING_KEY = env_str("EVENTS_SEALING_KEY", "")
 EVENTS_SEALING_KMS_KEY = env_str("EVENTS_SEALING_KMS_KEY", "")
 # The local notifier's JSON-lines file: every code in clear, so never in production.
 NOTIFICATIONS_FILE = env_str("NOTIFICATIONS_FILE", "")
-# The in-process gateway client the local bus hands to the functions' handlers.
+# The in-process gateway client the local bus hands to the functions' handlers, and the opener
+# they use for locally sealed codes: named here, so the functions' code never names the monolith.
 LOCAL_GATEWAY_CLIENT = "schema.transports.local_client.execute"
+EVENTS_SEALING_OPENER = "events.sealing.open_sealed_code"
 
 # --- live: GraphQL over websockets, subscriptions ------------------------------------------------
 # A client must send connection_init this soon after connecting (else close 4408).

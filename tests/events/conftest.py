@@ -23,7 +23,7 @@ Parameters:
   EventSourcePrefix: {{Type: String, Default: majestic}}
 Globals:
   Function:
-    Runtime: python3.11
+    Runtime: python3.13
     CodeUri: {code_dir}
 Resources:
   EventBus:

@@ -150,3 +150,98 @@ def test_an_unreachable_gateway_fails_the_invocation(monkeypatch):
     monkeypatch.setattr(gateway, "_api_key", None)
     with pytest.raises(gateway.GatewayError, match="unreachable"):
         heartbeat.handler({"id": "tick-3", "detail": {}}, None)
+
+
+# --- the API key from SSM: kept a while, read again when the gateway refuses it ----------------
+
+
+@pytest.fixture
+def rotation(live_server, moto_server, monkeypatch, function_api_key):
+    """The heartbeat over HTTP with its key in SSM; records the key each request carried."""
+    parameter = "/majestic/api-keys/heartbeat"
+    now = [1000.0]
+    sent_keys: list[str] = []
+    post = gateway.Gateway._post
+
+    def recording(self, url, request_body, key):
+        sent_keys.append(key)
+        return post(self, url, request_body, key)
+
+    monkeypatch.setattr(gateway.Gateway, "_post", recording)
+    monkeypatch.setattr(gateway, "_clock", lambda: now[0])
+    monkeypatch.setenv("GATEWAY_URL", f"{live_server.url}/graphql/")
+    monkeypatch.setenv("GATEWAY_API_KEY_PARAMETER", parameter)
+    monkeypatch.delenv("GATEWAY_API_KEY", raising=False)
+
+    class Rotation:
+        keys = sent_keys
+        clock = now
+
+        @staticmethod
+        def store(key: str) -> None:
+            aws_client("ssm").put_parameter(
+                Name=parameter, Value=key, Type="SecureString", Overwrite=True
+            )
+
+        @staticmethod
+        def new_key() -> tuple[str, str]:
+            from modules.auth.services import api_key_create
+
+            name = f"hb-{uuid.uuid4().hex[:8]}"
+            return name, api_key_create(name=name, scopes=["HEARTBEAT"]).key
+
+        @staticmethod
+        def tick() -> dict:
+            return heartbeat.handler({"id": f"tick-{uuid.uuid4().hex[:6]}", "detail": {}}, None)
+
+    return Rotation
+
+
+def test_the_key_read_from_ssm_is_kept_between_invocations(rotation):
+    _, key = rotation.new_key()
+    rotation.store(key)
+    assert rotation.tick()["status"] == "ok"
+    aws_client("ssm").delete_parameter(Name="/majestic/api-keys/heartbeat")
+    assert rotation.tick()["status"] == "ok"  # from the cache: SSM was not asked again
+    assert rotation.keys == [key, key]
+
+
+def test_a_rotated_key_works_at_once_without_a_cold_start(rotation):
+    from modules.auth.services import api_key_revoke
+
+    old_name, old = rotation.new_key()
+    rotation.store(old)
+    assert rotation.tick()["status"] == "ok"
+    _, new = rotation.new_key()
+    rotation.store(new)
+    api_key_revoke(name=old_name)  # the rotation: the old key is refused from now on
+    assert rotation.tick()["status"] == "ok"  # 401 with the old key, read SSM again, retried
+    assert rotation.keys == [old, old, new]
+    assert rotation.tick()["status"] == "ok"
+    assert rotation.keys[-1] == new  # the new key is kept
+
+
+def test_after_the_ttl_the_key_is_read_again_without_a_refusal_first(rotation, monkeypatch):
+    monkeypatch.setenv("GATEWAY_API_KEY_TTL_SECONDS", "300")
+    _, old = rotation.new_key()
+    rotation.store(old)
+    rotation.tick()
+    _, new = rotation.new_key()
+    rotation.store(new)
+    rotation.clock[0] += 299
+    rotation.tick()
+    rotation.clock[0] += 1  # the edge: 300 s after the read
+    rotation.tick()
+    assert rotation.keys == [old, old, new]
+
+
+def test_a_refused_key_that_ssm_still_holds_is_not_retried(rotation):
+    from modules.auth.services import api_key_revoke
+
+    name, key = rotation.new_key()
+    rotation.store(key)
+    api_key_revoke(name=name)  # revoked, but nobody stored a new one
+    with pytest.raises(gateway.GatewayError) as refused:
+        rotation.tick()
+    assert refused.value.codes == ["UNAUTHENTICATED"]
+    assert rotation.keys == [key]  # one request: the same key is not sent twice

@@ -99,14 +99,76 @@ def test_heartbeat_runs_every_five_minutes(routing):
     )
 
 
-def test_functions_run_python_311_handlers_that_exist(routing):
+def test_functions_run_python_313_handlers_that_exist(routing):
     from events.local_bus import handler_for
 
     template = load_template(TEMPLATE)
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
-    assert template["Globals"]["Function"]["Runtime"] == "python3.11"
+    # python3.11 is deprecated on Lambda on 2027-06-30.
+    assert template["Globals"]["Function"]["Runtime"] == "python3.13"
     for function in routing.functions.values():
         assert callable(handler_for(function)), function.logical_id
+
+
+def functions(resources: dict) -> dict[str, dict]:
+    return {n: r for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def alarmed(resources: dict, namespace: str, dimension: str) -> dict[str, dict]:
+    """Alarm per watched resource (its logical id), for alarms on `namespace` by `dimension`."""
+    watched = {}
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and properties["Namespace"] == namespace:
+            (dim,) = properties["Dimensions"]
+            assert dim["Name"] == dimension
+            value = dim["Value"]
+            watched[value.get("Ref") or value["Fn::GetAtt"][0]] = properties
+    return watched
+
+
+def test_a_failed_invocation_is_retried_then_kept_in_a_queue_for_every_function():
+    resources = load_template(TEMPLATE)["Resources"]
+    for name, function in functions(resources).items():
+        config = function["Properties"]["EventInvokeConfig"]
+        assert 0 <= config["MaximumRetryAttempts"] <= 2, name
+        assert 60 <= config["MaximumEventAgeInSeconds"] <= 21600, name
+        on_failure = config["DestinationConfig"]["OnFailure"]
+        assert on_failure["Type"] == "SQS", name
+        queue = on_failure["Destination"]["Fn::GetAtt"][0]
+        assert resources[queue]["Type"] == "AWS::SQS::Queue", name
+
+
+def test_every_dead_letter_queue_and_every_function_raises_an_alarm_to_the_topic():
+    template = load_template(TEMPLATE)
+    resources = template["Resources"]
+    queues = {n for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    rule_queues = {
+        rule.dead_letter["Arn"]["Fn::GetAtt"][0] for rule in read_routing(TEMPLATE).rules
+    }
+    assert rule_queues <= queues
+    on_queues = alarmed(resources, "AWS/SQS", "QueueName")
+    on_functions = alarmed(resources, "AWS/Lambda", "FunctionName")
+    assert set(on_queues) == queues
+    assert set(on_functions) == set(functions(resources))
+    assert template["Parameters"]["AlarmTopicArn"]["Type"] == "String"
+    for alarm in [*on_queues.values(), *on_functions.values()]:
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_what_holds_data_outlives_the_stack():
+    resources = load_template(TEMPLATE)["Resources"]
+    holding_data = {
+        "AWS::SQS::Queue",
+        "AWS::DynamoDB::Table",
+        "AWS::Events::Archive",
+        "AWS::KMS::Key",
+    }
+    kept = [r for r in resources.values() if r["Type"] in holding_data]
+    assert len(kept) >= 11
+    for resource in kept:
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
 
 
 def test_the_bus_has_an_archive_and_the_sealing_key_rotates():

@@ -1,9 +1,10 @@
 """The one way the functions call the GraphQL gateway.
 
 In AWS (GATEWAY_URL set by the template): HTTP POST with `Authorization: Api-Key <key>`, the key
-read once per cold start from the SSM SecureString named by GATEWAY_API_KEY_PARAMETER (or from
-GATEWAY_API_KEY), and `X-Correlation-ID` so the gateway's logs and the events it emits continue
-the chain. Standard library only: the Lambda package carries no dependencies.
+read from the SSM SecureString named by GATEWAY_API_KEY_PARAMETER (or from GATEWAY_API_KEY), and
+`X-Correlation-ID` so the gateway's logs and the events it emits continue the chain. The key is
+kept GATEWAY_API_KEY_TTL_SECONDS (300) and read again at once when the gateway answers 401, so a
+rotated key works without a cold start. Standard library, and boto3 for SSM only.
 
 Each function's operations are fixed `Operation`s: over HTTP the client sends each with its
 document id and its text together (`{"documentId": "sha256:<hex>", "query": ...}`, the
@@ -14,8 +15,8 @@ registered (the repository's `trusted-documents.json`, generated from these oper
 `manage.py trusted_documents manifest`), and refuses it otherwise (PERSISTED_QUERY_NOT_FOUND).
 
 In-process (the local bus): the callable at settings.LOCAL_GATEWAY_CLIENT runs the schema as a
-machine principal with the function's scopes; resolved at run time, so these functions never
-import the monolith's code.
+machine principal with the function's scopes; the monolith names it and it is resolved at run
+time, so these functions never import (nor name) the monolith's code.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,8 +36,8 @@ from typing import Any
 from . import tracing
 from .runtime import import_dotted, setting
 
-DEFAULT_LOCAL_CLIENT = "schema.transports.local_client.execute"
 TIMEOUT_SECONDS = 10
+DEFAULT_API_KEY_TTL_SECONDS = 300.0
 
 
 class GatewayError(RuntimeError):
@@ -103,7 +105,10 @@ class Gateway:
         return payload
 
     def _in_process(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        execute = import_dotted(setting("LOCAL_GATEWAY_CLIENT") or DEFAULT_LOCAL_CLIENT)
+        client = setting("LOCAL_GATEWAY_CLIENT")
+        if not client:
+            raise GatewayError("Set GATEWAY_URL (in AWS) or LOCAL_GATEWAY_CLIENT (in-process).")
+        execute = import_dotted(client)
         response: dict[str, Any] = execute(
             query,
             variables,
@@ -116,10 +121,20 @@ class Gateway:
     def _over_http(self, url: str, request_body: dict[str, Any]) -> dict[str, Any]:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
             raise GatewayError("GATEWAY_URL must be an http(s) URL.")
+        key = api_key()
+        status, answer = self._post(url, request_body, key)
+        if status == 401:
+            # The key may have been rotated since it was read: read it again, once.
+            fresh = api_key(refresh=True)
+            if fresh != key:
+                status, answer = self._post(url, request_body, fresh)
+        return answer
+
+    def _post(self, url: str, request_body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "Authorization": f"Api-Key {api_key()}",
+            "Authorization": f"Api-Key {key}",
         }
         if self.correlation_id:
             headers["X-Correlation-ID"] = self.correlation_id
@@ -129,12 +144,12 @@ class Gateway:
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
                 answer: dict[str, Any] = json.loads(response.read())
-                return answer
+                return response.status, answer
         except urllib.error.HTTPError as exc:
             try:
                 # GraphQL errors come as JSON bodies with a code
                 refusal: dict[str, Any] = json.loads(exc.read())
-                return refusal
+                return exc.code, refusal
             except ValueError:
                 raise GatewayError(f"The gateway answered HTTP {exc.code}.") from exc
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
@@ -142,25 +157,35 @@ class Gateway:
 
 
 _api_key_lock = threading.Lock()
-_api_key: str | None = None
+_api_key: str | None = None  # as read from SSM; None: not yet (a cold start)
+_api_key_read_at = 0.0
+_clock = time.monotonic  # module-level, so a test can move time on
 
 
-def api_key() -> str:
-    """The function's API key, fetched once per cold start (never logged)."""
-    global _api_key
+def api_key(*, refresh: bool = False) -> str:
+    """The function's API key (never logged): GATEWAY_API_KEY, else the SSM parameter, read at
+    most every GATEWAY_API_KEY_TTL_SECONDS or when `refresh` (the gateway refused the key)."""
+    global _api_key, _api_key_read_at
+    direct = os.environ.get("GATEWAY_API_KEY")
+    if direct:
+        return direct
+    parameter = os.environ.get("GATEWAY_API_KEY_PARAMETER")
+    if not parameter:
+        raise GatewayError(
+            "Set GATEWAY_API_KEY_PARAMETER (or GATEWAY_API_KEY) to call the gateway."
+        )
     with _api_key_lock:
-        if _api_key is None:
-            direct = os.environ.get("GATEWAY_API_KEY")
-            parameter = os.environ.get("GATEWAY_API_KEY_PARAMETER")
-            if direct:
-                _api_key = direct
-            elif parameter:
-                import boto3  # in the Lambda runtime
+        now = _clock()
+        if refresh or _api_key is None or now - _api_key_read_at >= _api_key_ttl():
+            import boto3  # only where the key is in SSM
 
-                response = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-                _api_key = response["Parameter"]["Value"]
-            else:
-                raise GatewayError(
-                    "Set GATEWAY_API_KEY_PARAMETER (or GATEWAY_API_KEY) to call the gateway."
-                )
+            response = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+            _api_key, _api_key_read_at = response["Parameter"]["Value"], now
         return _api_key
+
+
+def _api_key_ttl() -> float:
+    try:
+        return float(os.environ.get("GATEWAY_API_KEY_TTL_SECONDS") or DEFAULT_API_KEY_TTL_SECONDS)
+    except ValueError:
+        return DEFAULT_API_KEY_TTL_SECONDS

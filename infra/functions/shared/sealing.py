@@ -2,8 +2,9 @@
 
 `kms:<base64>` values were sealed with the template's SealingKey: KMS decrypts them under the same
 encryption context (the notification role alone may). Other values were sealed locally; they open
-with the monolith's opener (events.sealing), resolved at run time because Lambda packages do not
-carry the monolith's code.
+only in-process, with the opener the monolith names in settings.EVENTS_SEALING_OPENER (resolved
+at run time: a Lambda package carries no monolith code, and this file names none). In AWS such a
+value is refused as unopenable: the gateway seals with KMS there (EVENTS_SEALING_KMS_KEY).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from .runtime import import_dotted, setting
 
 KMS_PREFIX = "kms:"
 KMS_ENCRYPTION_CONTEXT = {"purpose": "majestic.events.sealed"}  # as events/sealing.py seals
-LOCAL_OPENER = "events.sealing.open_sealed_code"
 
 
 class SealUnopenable(ValueError):
@@ -26,7 +26,12 @@ class SealUnopenable(ValueError):
 def open_sealed(sealed: str) -> str:
     if sealed.startswith(KMS_PREFIX):
         return _open_with_kms(sealed[len(KMS_PREFIX) :])
-    opener = import_dotted(setting("EVENTS_SEALING_OPENER") or LOCAL_OPENER)
+    opener_path = setting("EVENTS_SEALING_OPENER")
+    if not opener_path:
+        raise SealUnopenable(
+            "Only KMS-sealed values open here: seal with EVENTS_SEALING_KMS_KEY in AWS."
+        )
+    opener = import_dotted(opener_path)
     try:
         plain: str = opener(sealed)
         return plain
