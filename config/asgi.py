@@ -18,6 +18,7 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
+from schema.transports.body_limit import BodyLimit  # noqa: E402
 
 if settings.EVENTS_RELAY_IN_PROCESS:
     # Embedded default: this server process relays its own events (and any backlog) right away.
@@ -33,7 +34,7 @@ if settings.JOBS_WORKER_IN_PROCESS:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": BodyLimit(django_application),
         "websocket": URLRouter(websocket_urlpatterns),  # type: ignore[arg-type]  # see config/websockets.py
     }
 )
