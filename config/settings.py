@@ -77,8 +77,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(","
 MODULES = [
     "auth",
     "user",
-    "distribution",
-    "shipping",
+    "distribution",  # sample
+    "shipping",  # sample
     "ops",
 ]
 
@@ -287,9 +287,11 @@ AUTH_PRINT_VERIFICATION_CODES = env_bool(
     "AUTH_PRINT_VERIFICATION_CODES", DJANGO_ENV == "development"
 )
 
+# sample: begin (tools/new_project.py can leave the logistics sample out)
 # --- shipping ---
 # Items still CREATED or MOVING after this many days are reported by the heartbeat.
 SHIPPING_STALE_ITEM_DAYS = env_int("SHIPPING_STALE_ITEM_DAYS", 14)
+# sample: end
 
 # --- events --------------------------------------------------------------------------------------
 EVENTS_SOURCE_PREFIX = env_str("EVENTS_SOURCE_PREFIX", "majestic")
