@@ -77,8 +77,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(","
 MODULES = [
     "auth",
     "user",
-    "distribution",
-    "shipping",
+    "distribution",  # sample
+    "shipping",  # sample
     "jobs",
     "ops",
 ]
@@ -293,9 +293,11 @@ AUTH_PRINT_VERIFICATION_CODES = env_bool(
     "AUTH_PRINT_VERIFICATION_CODES", DJANGO_ENV == "development"
 )
 
+# sample: begin (tools/new_project.py can leave the logistics sample out)
 # --- shipping ---
 # Items still CREATED or MOVING after this many days are reported by the heartbeat.
 SHIPPING_STALE_ITEM_DAYS = env_int("SHIPPING_STALE_ITEM_DAYS", 14)
+# sample: end
 
 # --- jobs (bulk work off the request) ---
 # local: workers find jobs in the database (and the server runs one, JOBS_WORKER_IN_PROCESS);

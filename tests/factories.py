@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 _numbers = itertools.count(1)
@@ -48,3 +49,11 @@ def make_driver(**kwargs: Any) -> Any:
 
 def make_superuser(**kwargs: Any) -> Any:
     return make_user(type="STAFF", is_staff=True, is_superuser=True, **kwargs)
+
+
+def api_key(*scopes: str) -> str:
+    """An `Authorization` value for a fresh API key with `scopes`."""
+    from modules.auth.services import api_key_create
+
+    created = api_key_create(name=f"key-{uuid.uuid4().hex[:8]}", scopes=list(scopes))
+    return f"Api-Key {created.key}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,3 +20,8 @@ def stale_items_report() -> int:
     if count:
         logger.warning("%d shipping items have been CREATED or MOVING for over %s", count, age)
     return count
+
+
+# The heartbeat's tasks for shipping: modules/ops runs every module's HOUSEKEEPING (task name as the
+# heartbeat reports it -> a task that is safe to repeat and returns how many things it handled).
+HOUSEKEEPING: dict[str, Callable[[], int]] = {"staleItemsReported": stale_items_report}

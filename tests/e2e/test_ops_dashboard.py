@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import json  # sample
 import uuid
 
 import pytest
 
-from tests.e2e.browser import from_this_server
-from tests.live.fixtures import eventually
-from tests.live.logistics import create_center, create_loaded_transport, start_transport
+from tests.e2e.browser import from_this_server  # sample
+from tests.live.fixtures import eventually  # sample
+from tests.live.logistics import create_center, create_loaded_transport, start_transport  # sample
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -25,6 +25,7 @@ async def sign_in(page, server, username: str, password: str) -> None:
     await page.wait_for("!document.getElementById('dashboard').hidden")
 
 
+# sample: begin (the events and the panel of the logistics sample)
 async def test_staff_sign_in_and_see_an_event_within_two_seconds(server, browser):
     password = f"pw-{uuid.uuid4().hex}"
     staff = server.make_user("staff", password=password)
@@ -73,6 +74,7 @@ async def test_a_reload_stays_signed_in_and_shows_transports_and_health(server, 
     )
 
 
+# sample: end
 async def test_filters_keep_other_events_off_the_feed(server, browser):
     password = f"pw-{uuid.uuid4().hex}"
     staff = server.make_user("staff", password=password)

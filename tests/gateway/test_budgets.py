@@ -65,6 +65,7 @@ def test_anonymous_callers_are_told_apart_by_address(client, small_buckets):
     assert from_address("192.0.2.2") == 200
 
 
+# sample: begin (a list of the logistics sample)
 def test_what_an_operation_did_not_use_goes_back(client, network, settings):
     """Requested 101 (a page of 50), actual 7 (3 transports): the second call fits only because
     the first gave back what it did not use."""
@@ -78,6 +79,7 @@ def test_what_an_operation_did_not_use_goes_back(client, network, settings):
     assert "errors" not in call_graphql(client, query, authorization=staff)
 
 
+# sample: end
 def test_an_api_key_scope_may_have_a_larger_bucket(client, settings):
     from modules.auth.services import api_key_create
 

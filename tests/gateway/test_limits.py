@@ -37,6 +37,7 @@ def test_mutation_over_get_is_refused(gql):
     assert result.error_codes == ["METHOD_NOT_ALLOWED"]
 
 
+# sample: begin (a deep query through the logistics sample's types)
 def test_too_deep_query_is_refused_before_it_runs(gql, django_assert_num_queries):
     inner = "items(first: 1) { edges { node { trackingNumber } } }"
     batch = "batches(first: 1) { edges { node { " + inner + " } } }"
@@ -47,3 +48,4 @@ def test_too_deep_query_is_refused_before_it_runs(gql, django_assert_num_queries
         result = gql(query, expect_errors=True)
     assert result.error_codes == ["QUERY_TOO_COMPLEX"]
     assert "depth" in result["errors"][0]["message"]
+# sample: end

@@ -141,7 +141,7 @@ def files_in(folder: Path) -> dict[str, str]:
         ("ware-house", None, "is not a module name"),
         ("class", None, "is a Python keyword"),
         ("match", None, "is a Python keyword"),
-        ("shipping", None, "modules/shipping exists already"),
+        ("user", None, "modules/user exists already"),
         ("live", None, "tests/live exists already"),
         ("e2e", None, "tests/e2e exists already"),
         ("sessions", None, "is the label of an installed Django app"),
@@ -154,8 +154,11 @@ def files_in(folder: Path) -> dict[str, str]:
         ("warehouse", "None", "is not an entity name"),
         ("warehouse", "Class", "would name its functions 'class', a Python keyword"),
         ("warehouse", "A" * 21, "is longer than 20 characters"),
+        ("warehouse", "User", "The schema has GraphQL types User, UserFilter"),
+        # sample: begin
         ("warehouse", "Transport", "The schema has GraphQL types CreateTransportInput, Transport,"),
         ("shipping_extra", "ShippingItem", "ShippingItem, ShippingItemFilter"),
+        # sample: end
     ],
 )
 def test_a_bad_name_is_refused_clearly_and_nothing_is_written(sandbox, name, entity, message):

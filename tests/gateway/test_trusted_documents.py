@@ -13,8 +13,7 @@ from django.core.management import CommandError, call_command
 from schema.trusted_documents import selectors
 from schema.trusted_documents.models import TrustedDocument
 from tests.conftest import bearer
-from tests.factories import make_staff
-from tests.shipping.factories import api_key
+from tests.factories import api_key, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -60,6 +60,7 @@ def test_user_loader_fetches_users_by_uuid_in_one_call(django_assert_max_num_que
         loaders.end_request(token)
 
 
+# sample: begin (tools/new_project.py: a project without the logistics sample has no transports)
 @pytest.mark.parametrize("with_groups", [True, False], ids=["groups", "no-groups"])
 def test_drivers_groups_are_read_in_one_query_and_only_when_asked(client, with_groups):
     from django.contrib.auth.models import Group
@@ -88,6 +89,7 @@ def test_drivers_groups_are_read_in_one_query_and_only_when_asked(client, with_g
         assert groups == [[], [], ["night-shift"]]
 
 
+# sample: end
 def test_phone_number_status_through_the_api():
     make_driver(phone_number="+821012345555")
     assert user_api.phone_number_status("+821012345555") == user_api.PhoneNumberStatus(

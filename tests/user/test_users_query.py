@@ -10,7 +10,7 @@ from modules.auth.services import api_key_create
 from modules.user.models import User
 from modules.user.services import user_ban
 from tests.factories import make_driver, make_staff, make_user
-from tests.shipping.factories import make_items
+from tests.shipping.factories import make_items  # sample
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_garbage_cursor_is_a_coded_error(gql, people, cursor):
 
 def test_a_cursor_from_another_ordering_is_a_coded_error(gql, people):
     # The cursor is this list's (the binding passes), but holds a username where the default
-    # ordering wants a join date: refused like transports' and shippingItems' are, never a page.
+    # ordering wants a join date: refused like any list's foreign cursor, never a page.
     by_name = users(gql, people["alice"], first=1, order={"field": "USERNAME", "direction": "ASC"})
     result = gql(
         USERS,
@@ -138,6 +138,7 @@ def test_a_cursor_from_another_ordering_is_a_coded_error(gql, people):
     assert result["data"] is None
 
 
+# sample: begin (another list: the logistics sample's)
 def test_a_cursor_from_another_list_is_refused_like_elsewhere(gql, people):
     make_items(2)
     # Ordered by creation time, its values (a time and a key) would fit users' default ordering.
@@ -152,6 +153,7 @@ def test_a_cursor_from_another_list_is_refused_like_elsewhere(gql, people):
     assert result["data"] is None
 
 
+# sample: end
 def test_search_of_an_empty_string_filters_nothing(gql, people):
     assert users(gql, people["alice"], first=10, filter={"search": "  "})["totalCount"] == 4
 

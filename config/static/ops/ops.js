@@ -1,7 +1,11 @@
 // The ops dashboard: sign in, then watch the system live through the GraphQL API.
 // - health: the systemStatus subscription (heartbeat, outbox backlog, dead events);
-// - transports in transit: the transports query, reloaded when a transport event arrives;
-// - live events: the domainEvents subscription, filtered by detail type and source.
+// - live events: the domainEvents subscription, filtered by detail type and source;
+// - the modules' panels: each module may add one (its templates/ops/panels/<module>.html and
+//   static/ops/panels/<module>.js, included by config/dashboard.py when the module is in MODULES).
+//   Its script pushes { start(dashboard), stop(), event(event) } onto window.majesticOpsPanels
+//   before this script runs; start gets { graphql(query, variables) } once a staff user is in,
+//   event each event the live feed shows, stop when the dashboard signs out or disconnects.
 // The access token lives in localStorage["majestic.accessToken"] (a reload stays signed in) and is
 // renewed with the refresh token before it expires.
 (function () {
@@ -16,8 +20,6 @@
   // missed in the moment before the new feed is live (graphql-ws does not say when that is).
   var FEED_HANDOVER_MS = 5 * 1000;
   var HEARTBEAT_STALE_MS = 10 * 60 * 1000; // the heartbeat runs every 5 minutes
-  var TRANSPORT_EVENTS = ["TransportCreated", "TransportStarted", "TransportCompleted", "DriverAssigned",
-    "BatchesAddedToTransport"];
 
   var SIGN_IN = "mutation SignIn($username: String!, $password: String!) {" +
     " signInWithPassword(username: $username, password: $password) {" +
@@ -27,9 +29,6 @@
   var SIGN_OUT = "mutation SignOut($refreshToken: String!) { signOut(refreshToken: $refreshToken) {" +
     " errors { code } } }";
   var ME = "query Me { me { username fullName isStaff } }";
-  var IN_TRANSIT = "query InTransit { transports(filter: {status: IN_TRANSIT}, first: 100) {" +
-    " totalCount edges { node { uuid departedAt batchCount sourceCenter { centerCode name }" +
-    " destinationCenter { centerCode name } driver { username fullName } } } } }";
   var DOMAIN_EVENTS = "subscription Events($detailTypes: [String!], $sources: [String!]) {" +
     " domainEvents(detailTypes: $detailTypes, sources: $sources) {" +
     " eventId source detailType occurredAt detail } }";
@@ -48,7 +47,8 @@
   var stopStatus = null;
   var lastStatus = null;
   var eventCount = 0;
-  var transportReload = null;
+  var panels = window.majesticOpsPanels || [];
+  var panelsStarted = false;
   var refreshing = null;
   var timers = [];
 
@@ -224,7 +224,7 @@
         $("dashboard").hidden = false;
         $("sign-out").hidden = false;
         connect();
-        loadTransports();
+        startPanels();
       })
       .catch(function (error) {
         showSignIn(error.message);
@@ -281,10 +281,10 @@
     subscribeStatus();
     subscribeEvents();
     timers.push(window.setInterval(renderHealth, 10 * 1000));
-    timers.push(window.setInterval(loadTransports, 60 * 1000));
   }
 
   function disconnect() {
+    stopPanels();
     if (stopEvents) stopEvents();
     endingFeeds.forEach(function (ending) {
       window.clearTimeout(ending.timer);
@@ -346,46 +346,28 @@
     failed.dataset.state = lastStatus.failedEvents > 0 ? "bad" : "ok";
   }
 
-  // --- transports in transit ----------------------------------------------------------------------
+  // --- the modules' panels -----------------------------------------------------------------------
 
-  function cell(row, text) {
-    var td = document.createElement("td");
-    td.textContent = text;
-    row.appendChild(td);
+  function eachPanel(method, argument) {
+    panels.forEach(function (panel) {
+      try {
+        if (panel[method]) panel[method](argument);
+      } catch (error) {
+        window.console.error(error); // one panel's fault leaves the dashboard and the others alone
+      }
+    });
   }
 
-  function center(c) {
-    return c ? c.centerCode + (c.name ? " · " + c.name : "") : "?";
+  function startPanels() {
+    if (panelsStarted) return;
+    panelsStarted = true;
+    eachPanel("start", { graphql: graphql });
   }
 
-  function loadTransports() {
-    if (!live) return;
-    graphql(IN_TRANSIT)
-      .then(function (result) {
-        var connection = result.data && result.data.transports;
-        if (!connection) return;
-        var rows = $("transport-rows");
-        rows.textContent = "";
-        connection.edges.forEach(function (edge) {
-          var t = edge.node;
-          var row = document.createElement("tr");
-          row.dataset.uuid = t.uuid;
-          cell(row, center(t.sourceCenter));
-          cell(row, center(t.destinationCenter));
-          cell(row, t.driver ? t.driver.fullName || t.driver.username : "–");
-          cell(row, String(t.batchCount));
-          cell(row, t.departedAt ? new Date(t.departedAt).toLocaleString() : "–");
-          rows.appendChild(row);
-        });
-        $("transport-count").textContent = "(" + connection.totalCount + ")";
-        $("transports-empty").hidden = connection.edges.length > 0;
-      })
-      .catch(function () {});
-  }
-
-  function reloadTransportsSoon() {
-    window.clearTimeout(transportReload);
-    transportReload = window.setTimeout(loadTransports, 300); // one reload for a burst of events
+  function stopPanels() {
+    if (!panelsStarted) return;
+    panelsStarted = false;
+    eachPanel("stop");
   }
 
   // --- live events --------------------------------------------------------------------------------
@@ -493,9 +475,7 @@
     eventCount += 1;
     $("event-count").textContent = "(" + eventCount + ")";
     $("events-empty").hidden = true;
-    if (TRANSPORT_EVENTS.indexOf(event.detailType) !== -1) {
-      reloadTransportsSoon();
-    }
+    if (panelsStarted) eachPanel("event", event);
   }
 
   // --- wiring -------------------------------------------------------------------------------------
@@ -504,7 +484,6 @@
   $("sign-out").addEventListener("click", function () {
     signOut(true);
   });
-  $("refresh-transports").addEventListener("click", loadTransports);
   $("event-filters").addEventListener("submit", function (event) {
     event.preventDefault();
     if (live) subscribeEvents();

@@ -69,8 +69,8 @@ class SystemStatus:
 @strawberry.type(description="A domain event, as it went to EventBridge.")
 class DomainEvent(SharedPayload):
     event_id: strawberry.ID = strawberry.field(description="The event's unique id (a UUID).")
-    source: str = strawberry.field(description="`<prefix>.<module>`, e.g. majestic.shipping.")
-    detail_type: str = strawberry.field(description="What happened, e.g. TransportStarted.")
+    source: str = strawberry.field(description="`<prefix>.<module>`, e.g. majestic.user.")
+    detail_type: str = strawberry.field(description="What happened, e.g. UserSignedUp.")
     occurred_at: dt.datetime = strawberry.field(description="When it happened.")
     detail: JSON = strawberry.field(
         description="The detail: eventId, occurredAt, version, correlationId, actor, data. "

@@ -31,7 +31,10 @@ LONGEST_NAME = 20
 # Top-level packages of the project: a module of that name would be confused with them.
 RESERVED = {"schema", "events", "config", "modules", "request_state", "infra", "tools", "tests"}
 # `MODULES = [ ... ]` in config/settings.py: the registration this command appends to.
-MODULES_LIST = re.compile(r"^MODULES = \[\n(?P<items>(?:    \"[a-z0-9_]+\",\n)*)\]\n", re.M)
+# An item may carry a comment (`# sample`: tools/new_project.py drops the line without the sample).
+MODULES_LIST = re.compile(
+    r"^MODULES = \[\n(?P<items>(?:    \"[a-z0-9_]+\",(?:  #[^\n]*)?\n)*)\]\n", re.M
+)
 
 
 @dataclass(frozen=True)

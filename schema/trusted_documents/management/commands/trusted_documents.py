@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from schema.trusted_documents import identifiers, manifest, selectors, services
@@ -23,9 +24,18 @@ PROJECT_MANIFEST = Path(settings.BASE_DIR) / "trusted-documents.json"
 DASHBOARD_SCRIPT = Path(settings.BASE_DIR) / "config" / "static" / "ops" / "ops.js"
 
 
+def dashboard_scripts() -> list[Path]:
+    """The dashboard's script and the panel scripts of the modules in MODULES (config/dashboard.py
+    includes the same ones: `static/ops/panels/<module>.js`)."""
+    panels = (finders.find(f"ops/panels/{module}.js") for module in settings.MODULES)
+    return [DASHBOARD_SCRIPT, *(Path(found) for found in panels if isinstance(found, str))]
+
+
 def project_manifest_text() -> str:
     """The manifest of the project's own clients, as the code has them now."""
-    entries = manifest.function_operations() + manifest.dashboard_operations(DASHBOARD_SCRIPT)
+    entries = manifest.function_operations()
+    for script in dashboard_scripts():
+        entries += manifest.dashboard_operations(script)
     return json.dumps(manifest.apollo_manifest(entries), indent=2) + "\n"
 
 
