@@ -32,6 +32,7 @@ def test_every_fixed_operation_of_the_functions_and_the_dashboard_is_in_the_mani
     sent = {heartbeat.HEARTBEAT}
     functions = ["Heartbeat"]
     dashboard = ["SignIn", "Refresh", "SignOut", "Me", "Events", "Status"]
+    dashboard += ["RunningJobs", "RecentJobs", "JobRowErrors", "CancelJob"]  # the jobs panel
     # sample: begin
     sent |= {distribution.RECORD_DEPARTURE, distribution.RECORD_ARRIVAL}
     functions += ["RecordDeparture", "RecordArrival"]
