@@ -26,7 +26,7 @@ from events.template import Function, read_routing
 from tests.events.conftest import aws_client
 from tests.events.test_functions import bridge_event, code_event, inventory, transport_event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # CI: once
 
 TEMPLATE = Path(settings.BASE_DIR) / "infra" / "template.yaml"
 SHARED = Path(settings.BASE_DIR) / "infra" / "functions" / "shared"
