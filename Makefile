@@ -49,6 +49,7 @@ run: install
 # DATABASE_URL (PostgreSQL) and REDIS_URL, which the relay and the workers share. docs/deploy.md.
 serve-prod: export DJANGO_ENV ?= production
 serve-prod: export EVENTS_RELAY_IN_PROCESS = 0
+serve-prod: export JOBS_WORKER_IN_PROCESS = 0
 serve-prod: install
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
 		echo "serve-prod needs DATABASE_URL (PostgreSQL) and REDIS_URL: its processes share them"; \
