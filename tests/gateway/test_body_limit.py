@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.asgi import get_asgi_application
 
-from config.asgi import django_application
 from schema.transports.body_limit import BodyLimit, body_limit
 
 CHUNK = 64 * 1024
@@ -84,7 +84,8 @@ async def test_a_chunked_body_is_measured_as_it_arrives(extra, status):
 async def test_an_endless_chunked_upload_to_django_stops_just_past_the_limit():
     client = Client(total=None)
     headers = [(b"content-type", b"multipart/form-data; boundary=x")]
-    await BodyLimit(django_application)(scope(headers), client.receive, client.send)
+    # Django's own ASGI handler (config.asgi would start the in-process relay and jobs worker).
+    await BodyLimit(get_asgi_application())(scope(headers), client.receive, client.send)
     assert client.status == 413
     assert b"REQUEST_TOO_LARGE" in b"".join(m.get("body", b"") for m in client.messages)
     assert client.sent <= body_limit() + CHUNK
