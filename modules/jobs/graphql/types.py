@@ -190,7 +190,9 @@ class BulkJob(relay.Node):
         )
 
     @strawberry.field(
-        description="What the job's rows created (an import's shipping items), in row order."
+        description="What the job's rows created (an import's shipping items), in row order. "
+        "An object since deleted, or one the viewer may not see, is left out of its page; "
+        "totalCount counts every row that created one."
     )
     def created_objects(
         self: Any,
