@@ -45,6 +45,11 @@ SAMPLE_PATHS = (
     "bench/events_bench.py",
     "bench/soak.py",
     "bench/guard_overhead.py",  # measures the guard on the sample's queries
+    "bench/gunicorn_workers.py",  # read (a), the sample's query
+    "bench/jobs_bench.py",  # the sample's import job
+    "tests/jobs",  # the jobs module's kinds are the sample's bulk operations
+    "tests/tracing",  # one trace from completeTransport to recordArrival
+    "tests/e2e/screenshots.py",  # seeds the sample's demo data
 )
 # A test file that names the sample's code, data or GraphQL fields is part of the sample.
 SAMPLE_USE = re.compile(

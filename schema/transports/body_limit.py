@@ -9,7 +9,7 @@ with 413: at once when Content-Length says so, else as soon as the bytes receive
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -17,11 +17,12 @@ from django.conf import settings
 
 from schema.transports.http import MULTIPART_OVERHEAD_BYTES
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Loose on purpose: Django's ASGIHandler and uvicorn each type these their own way.
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 TOO_LARGE = orjson.dumps(
     {
@@ -62,7 +63,7 @@ class BodyLimit:
             nonlocal received, over
             if over:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            message: Message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:

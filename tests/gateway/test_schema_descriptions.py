@@ -75,6 +75,6 @@ def test_the_walk_finds_what_lacks_a_description():
 def test_last_says_it_returns_the_last_items():
     query_type = schema._schema.query_type
     assert query_type is not None
-    transports = query_type.fields["transports"]
-    assert "last n items" in transports.args["last"].description
-    assert "after" not in transports.args["last"].description.split("(")[0]
+    jobs = query_type.fields["bulkJobs"]  # a connection every project has
+    assert "last n items" in jobs.args["last"].description
+    assert "after" not in jobs.args["last"].description.split("(")[0]
