@@ -142,7 +142,9 @@ def test_a_failed_invocation_is_retried_then_kept_in_a_queue_for_every_function(
 def test_every_dead_letter_queue_and_every_function_raises_an_alarm_to_the_topic():
     template = load_template(TEMPLATE)
     resources = template["Resources"]
-    queues = {n for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    # A work queue holds messages in normal operation: its dead-letter queue is what alarms.
+    work_queues = {"JobsQueue"}
+    queues = {n for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"} - work_queues
     rule_queues = {
         rule.dead_letter["Arn"]["Fn::GetAtt"][0] for rule in read_routing(TEMPLATE).rules
     }
