@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables config/gunicorn.py sets for the app it loads.
-CONFIG_SETS = ("EVENTS_RELAY_IN_PROCESS", "PROMETHEUS_MULTIPROC_DIR")
+CONFIG_SETS = ("EVENTS_RELAY_IN_PROCESS", "JOBS_WORKER_IN_PROCESS", "PROMETHEUS_MULTIPROC_DIR")
 
 
 def gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
