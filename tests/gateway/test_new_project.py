@@ -233,7 +233,8 @@ def test_the_new_project_passes_its_tests(generated):
     output, generated["figures"]["tests"] = run(
         ["make", "test", f"PYTEST_ARGS={arguments}"], project, timeout=3600
     )
-    summary = output.strip().splitlines()[-1]
+    # The summary line: threads still logging as the interpreter exits may print after it.
+    summary = [line for line in output.splitlines() if re.search(r"\d+ passed", line)][-1]
     passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
     generated["figures"]["passed"] = passed
     assert "failed" not in summary and "error" not in summary, summary
