@@ -3,7 +3,9 @@ Chromium, tests/e2e/install_browser.sh) from a server of its own on a fresh data
 data (`seed_demo`).
 
 - graphiql-sign-in.png: GraphiQL's sign-in panel, signed out;
-- graphiql.png: signed in as the demo staff account, a query answered, the docs explorer open.
+- graphiql.png: signed in as the demo staff account, a query answered, the docs explorer open;
+- ops.png: the ops console signed in as the demo staff, after a few live events, a dead event
+  and a retrying one (planted as the relay would leave them).
 """
 
 from __future__ import annotations
@@ -54,6 +56,34 @@ async def graphiql(server: LiveServer, browser: Chromium) -> list[Path]:
     return [panel, path]
 
 
+async def ops(server: LiveServer, browser: Chromium) -> list[Path]:
+    from modules.shipping.management.commands.seed_demo import (
+        DEMO_STAFF_PASSWORD,
+        DEMO_STAFF_USERNAME,
+    )
+    from tests.e2e.test_ops_dashboard import sign_in as ops_sign_in
+
+    page = await browser.new_page()
+    await page.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1400, "height": 1500, "deviceScaleFactor": 1, "mobile": False},
+    )
+    await ops_sign_in(page, server, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD)
+    await page.wait_for("document.getElementById('connection').textContent === 'live'")
+    server.troubled_event("dead", detailType="TransportCompleted", error="EventBridge: AccessDenied")
+    server.troubled_event("retrying", detailType="ArrivalRecorded", error="timed out after 10 s")
+    for detail_type in ("TransportStarted", "DepartureRecorded", "ArrivalRecorded"):
+        server.publish(count=2, detailType=detail_type, source="majestic.shipping")
+    await page.click("#refresh-deliveries")
+    await page.wait_for("document.querySelectorAll('#delivery-rows tr').length >= 2")
+    await page.wait_for("document.querySelectorAll('#event-feed li').length >= 6")
+    await page.wait_for("Number(document.getElementById('chart-events').dataset.points) > 0")
+    await asyncio.sleep(1)  # the fresh-event highlight fades
+    path = OUT / "ops.png"
+    await page.screenshot(path)
+    return [path]
+
+
 async def main() -> None:
     import os
 
@@ -73,7 +103,7 @@ async def main() -> None:
         server = LiveServer(database_url, Path(work) / "server.log").start()
         try:
             async with Chromium.launch() as browser:
-                for path in await graphiql(server, browser):
+                for path in [*await graphiql(server, browser), *await ops(server, browser)]:
                     print(path)
         finally:
             server.close()

@@ -15,6 +15,10 @@ the process where a test cannot otherwise see:
 - POST /test-only/publish    {"envelope": {...}} or {"count": n, "detailType"?, "padding"?,
                              "interval"? (seconds between events)}:
                              calls events.fanout.publish as the relay does
+- POST /test-only/outbox/troubled  {"state": "dead" | "retrying", "detailType"?, "error"?}
+                             -> {"eventId"}: an outbox row the relay failed to send, with a
+                             failed attempt on record
+- POST /test-only/outbox/forget    {"eventIds": [...]}: deletes those outbox rows (and attempts)
 - GET  /test-only/live       -> {"subscriptions", "accessWatchers", "hubChannel", "groupMembers",
                              "pid", …}
 """
@@ -147,6 +151,55 @@ def _publish(data: dict[str, Any]) -> dict[str, Any]:
     return {"published": count}
 
 
+def _troubled_event(data: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row that failed to go out: `state` "dead" (out of attempts) or "retrying" (due
+    in an hour), with one failed attempt on record. Written as the relay would leave it; the
+    in-process relay is not woken, so it stays as it is until redriven."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.models import DeliveryAttempt, OutboxEvent
+
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    dead = data.get("state", "dead") == "dead"
+    detail = {
+        "eventId": str(event_id),
+        "occurredAt": now.isoformat(),
+        "version": 1,
+        "correlationId": "",
+        "actor": {"type": "system"},
+        "data": {},
+    }
+    row = OutboxEvent.objects.create(
+        event_id=event_id,
+        source=data.get("source", "majestic.test"),
+        detail_type=data.get("detailType", "TestEvent"),
+        detail=detail,
+        status=OutboxEvent.Status.DEAD if dead else OutboxEvent.Status.PENDING,
+        attempts=int(data.get("attempts", 5 if dead else 1)),
+        next_attempt_at=now + timedelta(hours=1),
+        last_error=data.get("error", "the bus refused it"),
+    )
+    DeliveryAttempt.objects.create(
+        event=row,
+        attempted_at=now,
+        outcome=DeliveryAttempt.Outcome.FAILED,
+        error=row.last_error,
+        duration_ms=12.5,
+        worker="test-only",
+    )
+    return {"eventId": str(event_id)}
+
+
+def _forget_events(event_ids: list[str]) -> dict[str, Any]:
+    from events.models import OutboxEvent
+
+    deleted, _ = OutboxEvent.objects.filter(event_id__in=event_ids).delete()
+    return {"deleted": deleted}
+
+
 def _live() -> dict[str, Any]:
     from channels.layers import get_channel_layer
 
@@ -195,6 +248,10 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         result = await database_sync_to_async(_set_staff)(
             data["uuid"], bool(data["isStaff"]), data["by"]
         )
+    elif path == "/test-only/outbox/troubled":
+        result = await database_sync_to_async(_troubled_event)(data)
+    elif path == "/test-only/outbox/forget":
+        result = await database_sync_to_async(_forget_events)(data["eventIds"])
     elif path == "/test-only/peer":
         result = _peer(scope)
     elif path == "/test-only/live":

@@ -205,6 +205,10 @@ class LiveServer:
     def publish(self, **payload: Any) -> None:
         self.post("/test-only/publish", payload)
 
+    def troubled_event(self, state: str = "dead", **fields: Any) -> str:
+        """An outbox event that failed to go out ("dead" or "retrying"); its eventId."""
+        return str(self.post("/test-only/outbox/troubled", {"state": state, **fields})["eventId"])
+
     def live(self) -> dict[str, Any]:
         response = self._http.get("/test-only/live")
         response.raise_for_status()

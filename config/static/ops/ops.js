@@ -1,11 +1,14 @@
 // The ops dashboard: sign in, then watch the system live through the GraphQL API.
-// - health: the systemStatus subscription (heartbeat, outbox backlog, dead events);
-// - live events: the domainEvents subscription, filtered by detail type and source;
-// - the modules' panels: each module may add one (its templates/ops/panels/<module>.html and
-//   static/ops/panels/<module>.js, included by config/dashboard.py when the module is in MODULES).
-//   Its script pushes { start(dashboard), stop(), event(event) } onto window.majesticOpsPanels
+// - health and watching: the systemStatus subscription (heartbeat, outbox backlog, dead events,
+//   connections, relay workers, throttled clients), read again every WATCH_POLL_MS;
+// - live events: the domainEvents subscription, filtered by detail type and source; after a lost
+//   connection it resumes with `after:` the last event shown, so the gap is replayed, not lost;
+// - panels: charts.js and deliveries.js (the page's own), and each module's (its
+//   templates/ops/panels/<module>.html and static/ops/panels/<module>.js, included by
+//   config/dashboard.py when the module is in MODULES). A panel's script pushes
+//   { start(dashboard), stop(), event(event), status(systemStatus) } onto window.majesticOpsPanels
 //   before this script runs; start gets { graphql(query, variables) } once a staff user is in,
-//   event each event the live feed shows, stop when the dashboard signs out or disconnects.
+//   event each event the live feed shows, status each systemStatus, stop on sign-out.
 // The access token lives in localStorage["majestic.accessToken"] (a reload stays signed in) and is
 // renewed with the refresh token before it expires.
 (function () {
@@ -20,6 +23,9 @@
   // missed in the moment before the new feed is live (graphql-ws does not say when that is).
   var FEED_HANDOVER_MS = 5 * 1000;
   var HEARTBEAT_STALE_MS = 10 * 60 * 1000; // the heartbeat runs every 5 minutes
+  // systemStatus is pushed on heartbeats and outbox changes; connections and relays change
+  // without either, so it is also read this often.
+  var WATCH_POLL_MS = 15 * 1000;
 
   var SIGN_IN = "mutation SignIn($username: String!, $password: String!) {" +
     " signInWithPassword(username: $username, password: $password) {" +
@@ -29,11 +35,15 @@
   var SIGN_OUT = "mutation SignOut($refreshToken: String!) { signOut(refreshToken: $refreshToken) {" +
     " errors { code } } }";
   var ME = "query Me { me { username fullName isStaff } }";
-  var DOMAIN_EVENTS = "subscription Events($detailTypes: [String!], $sources: [String!]) {" +
-    " domainEvents(detailTypes: $detailTypes, sources: $sources) {" +
+  var DOMAIN_EVENTS = "subscription Events($detailTypes: [String!], $sources: [String!], $after: ID) {" +
+    " domainEvents(detailTypes: $detailTypes, sources: $sources, after: $after) {" +
     " eventId source detailType occurredAt detail } }";
-  var SYSTEM_STATUS = "subscription Status { systemStatus {" +
-    " lastHeartbeatAt pendingEvents failedEvents oldestPendingEventAge } }";
+  var STATUS_FIELDS = "lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge" +
+    " websocketConnections activeSubscriptions lastHeartbeatTasks { name count }" +
+    " relayWorkers { name startedAt lastSeenAt published failed stale }" +
+    " throttledClients { client refusals }";
+  var SYSTEM_STATUS = "subscription Status { systemStatus { " + STATUS_FIELDS + " } }";
+  var SYSTEM_STATUS_NOW = "query StatusNow { systemStatus { " + STATUS_FIELDS + " } }";
 
   var endpoint = document.body.dataset.endpoint || "/graphql/";
   var wsUrl = new URL(endpoint, window.location.href);
@@ -46,7 +56,10 @@
   var endingFeeds = []; // { stop, timer }: feeds of the previous filters, open a while longer
   var stopStatus = null;
   var lastStatus = null;
-  var eventCount = 0;
+  var lastEventId = null; // the newest event shown: where a catch-up after a lost connection starts
+  var connectionLost = false; // the live connection dropped and has not come back yet
+  var throttledUntil = 0;
+  var throttleTimer = null;
   var panels = window.majesticOpsPanels || [];
   var panelsStarted = false;
   var refreshing = null;
@@ -142,6 +155,7 @@
         return post(query, variables, token);
       })
       .then(function (result) {
+        noteThrottling(result);
         if (result.status !== 401) {
           return result;
         }
@@ -153,6 +167,31 @@
           return post(query, variables, accessToken());
         });
       });
+  }
+
+  // The cost budget refused a request: say so, and when it will fit again.
+  function noteThrottling(result) {
+    var refusal = (result.errors || []).filter(function (error) {
+      return error.extensions && error.extensions.code === "THROTTLED";
+    })[0];
+    if (!refusal) return;
+    var seconds = refusal.extensions.retryAfter;
+    throttledUntil = Date.now() + (typeof seconds === "number" ? seconds : 60) * 1000;
+    renderThrottle();
+  }
+
+  function renderThrottle() {
+    var notice = $("throttle-notice");
+    window.clearTimeout(throttleTimer);
+    var left = Math.ceil((throttledUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      notice.hidden = true;
+      return;
+    }
+    notice.textContent = "Rate limited: this dashboard's requests cost more than its budget allows. " +
+      "Figures resume in " + left + " s.";
+    notice.hidden = false;
+    throttleTimer = window.setTimeout(renderThrottle, 1000);
   }
 
   // --- signing in and out -------------------------------------------------------------------------
@@ -236,7 +275,13 @@
   function setConnection(state) {
     var badge = $("connection");
     badge.textContent = state;
-    badge.className = "badge " + (state === "live" ? "badge-on" : state === "connecting" ? "badge-wait" : "badge-off");
+    badge.className = "badge " + (state === "live" ? "badge-on" : state === "offline" ? "badge-off" : "badge-wait");
+  }
+
+  function showConnectionNotice(text) {
+    var notice = $("connection-notice");
+    notice.textContent = text || "";
+    notice.hidden = !text;
   }
 
   function connect() {
@@ -260,13 +305,26 @@
       },
       on: {
         connecting: function () {
-          setConnection("connecting");
+          setConnection(connectionLost ? "reconnecting" : "connecting");
         },
         connected: function () {
           setConnection("live");
+          if (connectionLost) {
+            connectionLost = false;
+            // The feed resumes after the last event shown: what was missed is replayed first.
+            showConnectionNotice("Reconnected: the events missed meanwhile are replayed.");
+            window.setTimeout(function () {
+              if (!connectionLost) showConnectionNotice("");
+            }, 5000);
+            subscribeEvents({ catchUp: true });
+          }
         },
         closed: function (event) {
-          setConnection("offline");
+          if (!live) return; // disconnect() closed it on purpose
+          connectionLost = true;
+          setConnection("reconnecting");
+          showConnectionNotice("Connection lost: reconnecting… No event is lost: those missed " +
+            "meanwhile are replayed when the connection is back.");
           if (event && event.code === 4403) {
             // Refused credentials: renew them before the client tries again, or sign out.
             refreshAccessToken().then(function (renewed) {
@@ -279,8 +337,9 @@
       },
     });
     subscribeStatus();
-    subscribeEvents();
+    subscribeEvents({});
     timers.push(window.setInterval(renderHealth, 10 * 1000));
+    timers.push(window.setInterval(readStatusNow, WATCH_POLL_MS));
   }
 
   function disconnect() {
@@ -296,9 +355,12 @@
     timers.forEach(window.clearInterval);
     timers = [];
     if (live) {
-      live.dispose();
-      live = null;
+      var closing = live;
+      live = null; // first: the closed handler then knows this close was wanted
+      closing.dispose();
     }
+    connectionLost = false;
+    showConnectionNotice("");
     setConnection("offline");
   }
 
@@ -309,15 +371,27 @@
       { query: SYSTEM_STATUS },
       {
         next: function (result) {
-          if (result.data && result.data.systemStatus) {
-            lastStatus = result.data.systemStatus;
-            renderHealth();
-          }
+          if (result.data && result.data.systemStatus) showStatus(result.data.systemStatus);
         },
         error: function () {},
         complete: function () {},
       }
     );
+  }
+
+  function readStatusNow() {
+    graphql(SYSTEM_STATUS_NOW)
+      .then(function (result) {
+        if (result.data && result.data.systemStatus) showStatus(result.data.systemStatus);
+      })
+      .catch(function () {});
+  }
+
+  function showStatus(status) {
+    lastStatus = status;
+    renderHealth();
+    renderWatch();
+    if (panelsStarted) eachPanel("status", status);
   }
 
   function age(seconds) {
@@ -344,6 +418,49 @@
     var failed = $("failed-events");
     failed.textContent = String(lastStatus.failedEvents);
     failed.dataset.state = lastStatus.failedEvents > 0 ? "bad" : "ok";
+  }
+
+  function listItem(parent, text, state) {
+    var item = document.createElement("li");
+    item.textContent = text;
+    if (state) item.dataset.state = state;
+    parent.appendChild(item);
+  }
+
+  function renderWatch() {
+    var status = lastStatus;
+    $("websocket-connections").textContent = String(status.websocketConnections);
+    $("active-subscriptions").textContent = String(status.activeSubscriptions);
+    var relays = $("relay-rows");
+    relays.textContent = "";
+    status.relayWorkers.forEach(function (relay) {
+      var row = document.createElement("tr");
+      row.dataset.state = relay.stale ? "stale" : "ok";
+      [
+        relay.name,
+        age(Math.max(0, (Date.now() - Date.parse(relay.lastSeenAt)) / 1000)) + " ago",
+        String(relay.published),
+        String(relay.failed),
+      ].forEach(function (text) {
+        var cell = document.createElement("td");
+        cell.textContent = text;
+        row.appendChild(cell);
+      });
+      row.title = "Started " + new Date(relay.startedAt).toLocaleString() + (relay.stale ? " (not seen lately)" : "");
+      relays.appendChild(row);
+    });
+    $("relays-empty").hidden = status.relayWorkers.length > 0;
+    var tasks = $("heartbeat-tasks");
+    tasks.textContent = "";
+    status.lastHeartbeatTasks.forEach(function (task) {
+      listItem(tasks, task.name + ": " + task.count);
+    });
+    var throttled = $("throttled-clients");
+    throttled.textContent = "";
+    status.throttledClients.forEach(function (client) {
+      listItem(throttled, client.client + " (" + client.refusals + " refused)", "stale");
+    });
+    $("throttled-empty").hidden = status.throttledClients.length > 0;
   }
 
   // --- the modules' panels -----------------------------------------------------------------------
@@ -382,17 +499,35 @@
     return values.length ? values : null;
   }
 
-  function subscribeEvents() {
+  function codeOf(error) {
+    return error && error.extensions ? error.extensions.code : null;
+  }
+
+  // A new event feed with the filters of the form. With `catchUp` (the connection came back, or
+  // the server dropped events for this client) it starts after the last event shown, so the
+  // server replays the gap first, and it replaces the old feed at once: no event is missed and
+  // the feed keeps delivery order. Otherwise (new filters) the old feed stays open a while.
+  function subscribeEvents(options) {
     var previous = stopEvents;
     var variables = { detailTypes: valuesOf($("filter-detail-types")), sources: valuesOf($("filter-sources")) };
+    if (options.catchUp && lastEventId && !options.fromNow) variables.after = lastEventId;
+    if (!options.catchUp) dropUnwantedEvents(variables);
     eventFilter = variables;
     $("event-notice").hidden = true;
+    if (previous && options.catchUp) previous();
     stopEvents = live.subscribe(
       { query: DOMAIN_EVENTS, variables: variables },
       {
         next: function (result) {
-          if (variables === eventFilter && result.errors && result.errors.length) {
-            showNotice(result.errors[0].message);
+          var error = result.errors && result.errors[0];
+          if (variables === eventFilter && error) {
+            if (codeOf(error) === "EVENTS_DROPPED" && error.extensions.after) {
+              lastEventId = error.extensions.after;
+              showNotice(error.message + " Replaying them.");
+              subscribeEvents({ catchUp: true });
+              return;
+            }
+            showNotice(error.message);
           }
           if (result.data && result.data.domainEvents) {
             showEvent(result.data.domainEvents);
@@ -401,12 +536,38 @@
         error: function (error) {
           if (variables !== eventFilter) return; // a replaced feed's troubles are over
           var errors = Array.isArray(error) ? error : [error];
+          var code = codeOf(errors[0]);
+          if (variables.after && (code === "REPLAY_TOO_LONG" || code === "EVENT_NOT_FOUND")) {
+            // The gap cannot be replayed (too long, or its start is gone): live from now.
+            subscribeEvents({ catchUp: true, fromNow: true });
+            showNotice(errors[0].message + " Showing live events from now; some were missed.");
+            return;
+          }
           showNotice(errors[0] && errors[0].message ? errors[0].message : "The event feed stopped.");
         },
         complete: function () {},
       }
     );
-    if (previous) endFeedSoon(previous);
+    if (previous && !options.catchUp) endFeedSoon(previous);
+  }
+
+  function wants(filter, event) {
+    return (
+      (!filter.detailTypes || filter.detailTypes.indexOf(event.detailType) !== -1) &&
+      (!filter.sources || filter.sources.indexOf(event.source) !== -1)
+    );
+  }
+
+  // New filters apply to the events already shown too.
+  function dropUnwantedEvents(filter) {
+    var feed = $("event-feed");
+    Array.prototype.slice.call(feed.children).forEach(function (item) {
+      if (!wants(filter, { detailType: item.dataset.detailType, source: item.dataset.source })) {
+        feed.removeChild(item);
+      }
+    });
+    $("events-empty").hidden = feed.children.length > 0;
+    $("event-count").textContent = feed.children.length ? "(" + feed.children.length + ")" : "";
   }
 
   function endFeedSoon(stop) {
@@ -422,14 +583,12 @@
 
   function showEvent(event) {
     // Two feeds overlap while filters change: each event shows once, if the filters want it.
-    var wanted =
-      (!eventFilter.detailTypes || eventFilter.detailTypes.indexOf(event.detailType) !== -1) &&
-      (!eventFilter.sources || eventFilter.sources.indexOf(event.source) !== -1);
-    if (!wanted) return;
+    if (!wants(eventFilter, event)) return;
     if (event.eventId) {
       if (shownEvents.has(event.eventId)) return;
       shownEvents.add(event.eventId);
       if (shownEvents.size > MAX_EVENTS * 2) shownEvents.delete(shownEvents.values().next().value);
+      lastEventId = event.eventId;
     }
     addEvent(event);
   }
@@ -445,6 +604,7 @@
     item.className = "event fresh";
     item.dataset.eventId = event.eventId;
     item.dataset.detailType = event.detailType;
+    item.dataset.source = event.source;
     var meta = document.createElement("div");
     meta.className = "meta";
     [
@@ -472,8 +632,7 @@
     while (feed.children.length > MAX_EVENTS) {
       feed.removeChild(feed.lastChild);
     }
-    eventCount += 1;
-    $("event-count").textContent = "(" + eventCount + ")";
+    $("event-count").textContent = "(" + feed.children.length + ")";
     $("events-empty").hidden = true;
     if (panelsStarted) eachPanel("event", event);
   }
@@ -486,12 +645,12 @@
   });
   $("event-filters").addEventListener("submit", function (event) {
     event.preventDefault();
-    if (live) subscribeEvents();
+    if (live) subscribeEvents({});
   });
   $("clear-filters").addEventListener("click", function () {
     $("filter-detail-types").value = "";
     $("filter-sources").value = "";
-    if (live) subscribeEvents();
+    if (live) subscribeEvents({});
   });
   // Signing out in another tab signs this one out too.
   window.addEventListener("storage", function (event) {
