@@ -40,7 +40,7 @@ class OutboxStatus:
     retrying_events: int  # pending rows that failed at least once
     failed_events: int  # dead rows: out of retries, waiting for redriveEvents
     oldest_pending_event_age: float | None  # seconds
-    # The last heartbeat's tasks: name -> count, in the order it ran them.
+    # The last heartbeat's tasks: name -> count, by name (PostgreSQL's JSON keeps no order).
     last_heartbeat_tasks: dict[str, int] = field(default_factory=dict)
 
 
@@ -61,7 +61,7 @@ def outbox_status(*, now: datetime | None = None) -> OutboxStatus:
     oldest = counts["oldest"]
     return OutboxStatus(
         last_heartbeat_at=received_at,
-        last_heartbeat_tasks={str(k): int(v) for k, v in (tasks or {}).items()},
+        last_heartbeat_tasks={str(k): int(v) for k, v in sorted((tasks or {}).items())},
         pending_events=counts["pending"],
         retrying_events=counts["retrying"],
         failed_events=counts["dead"],

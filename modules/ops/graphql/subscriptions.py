@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def _system_status() -> SystemStatus:
-    return SystemStatus.of(selectors.system_status())
+    return SystemStatus.now()
 
 
 def _filter_values(name: str, values: list[str] | None) -> frozenset[str] | None:
