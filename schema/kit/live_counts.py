@@ -42,7 +42,8 @@ def redis_key() -> str:
 
 
 class LiveCounts:
-    def __init__(self) -> None:
+    def __init__(self, *, key: str | None = None) -> None:
+        self._key = key  # the Redis hash; None: redis_key()
         self._lock = threading.Lock()
         self._connections = 0
         self._subscriptions = 0
@@ -72,7 +73,7 @@ class LiveCounts:
         if not settings.REDIS_URL:
             return own
         try:
-            fields: dict[bytes, bytes] = self._redis().hgetall(redis_key())
+            fields: dict[bytes, bytes] = self._redis().hgetall(self._hash())
         except Exception:
             logger.warning("Redis did not answer: counting this process's sockets only")
             return own
@@ -92,12 +93,15 @@ class LiveCounts:
                 expired.append(name)
         if expired:
             try:
-                self._redis().hdel(redis_key(), *expired)
+                self._redis().hdel(self._hash(), *expired)
             except Exception:
                 logger.warning("Could not remove expired live counts from Redis")
         return Totals(connections, subscriptions)
 
     # --- sharing --------------------------------------------------------------------------------
+
+    def _hash(self) -> str:
+        return self._key or redis_key()
 
     def _field_name(self) -> str:
         if self._pid != os.getpid():
@@ -137,11 +141,15 @@ class LiveCounts:
             own = self.local()
             expires = time.time() + EXPIRY_REFRESHES * refresh
             try:
-                self._redis().hset(
-                    redis_key(),
+                pipeline = self._redis().pipeline()
+                pipeline.hset(
+                    self._hash(),
                     self._field_name(),
                     f"{own.connections} {own.subscriptions} {expires:.3f}",
                 )
+                # The hash goes too once no process refreshes it.
+                pipeline.expire(self._hash(), int(EXPIRY_REFRESHES * refresh) + 1)
+                pipeline.execute()
                 failing = False
             except Exception:
                 if not failing:  # once per outage
@@ -150,7 +158,7 @@ class LiveCounts:
 
     def _forget(self) -> None:
         try:
-            self._redis().hdel(redis_key(), self._field_name())
+            self._redis().hdel(self._hash(), self._field_name())
         except Exception:
             logger.debug("Could not remove this process's live counts from Redis")
 
