@@ -35,6 +35,11 @@ async def counts_become(server: LiveServer, token: str, expected: tuple[int, int
     raise AssertionError(f"systemStatus showed {seen}, never {expected}")
 
 
+def own_prefix() -> str:
+    """A channel prefix (and so a Redis hash of counts) for the test's servers alone."""
+    return f"majestic.counts{uuid.uuid4().hex[:8]}."
+
+
 async def open_subscribed(server: LiveServer, user: dict[str, Any]) -> GraphQLWebSocket:
     ws = await GraphQLWebSocket.signed_in(server.ws_url, f"Bearer {user['token']}")
     await subscribe_and_wait(server, ws, "events", {"detailTypes": ["Nothing"]})
@@ -42,7 +47,7 @@ async def open_subscribed(server: LiveServer, user: dict[str, Any]) -> GraphQLWe
 
 
 async def test_two_sockets_with_a_subscription_each_are_counted_until_they_close(start_server):
-    server = start_server()
+    server = start_server(CHANNEL_LAYER_PREFIX=own_prefix())
     staff = server.make_user("staff")
     assert counts(server, staff["token"]) == (0, 0)
     first = await open_subscribed(server, staff)
@@ -55,8 +60,7 @@ async def test_two_sockets_with_a_subscription_each_are_counted_until_they_close
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (shared counts)")
 async def test_sockets_on_two_servers_are_counted_on_either(start_server):
-    # A prefix of their own: only these two processes share counts.
-    prefix = f"majestic.counts{uuid.uuid4().hex[:8]}."
+    prefix = own_prefix()  # only these two processes share counts
     one, other = (
         start_server(CHANNEL_LAYER_PREFIX=prefix),
         start_server(CHANNEL_LAYER_PREFIX=prefix),
@@ -71,3 +75,35 @@ async def test_sockets_on_two_servers_are_counted_on_either(start_server):
     await first.close()
     await counts_become(one, staff["token"], (0, 0))
     await counts_become(other, staff["token"], (0, 0))
+
+
+STATUS_SUBSCRIPTION = """
+subscription {
+  systemStatus {
+    websocketConnections activeSubscriptions
+    relayWorkers { name stale } lastHeartbeatTasks { name count }
+  }
+}
+"""
+
+
+async def test_the_system_status_subscription_carries_the_new_fields(start_server):
+    server = start_server(
+        CHANNEL_LAYER_PREFIX=own_prefix(), EVENTS_RELAY_IN_PROCESS="1", LIVE_STATUS_POLL_SECONDS="1"
+    )
+    staff = server.make_user("staff")
+    async with await GraphQLWebSocket.signed_in(
+        server.ws_url, f"Bearer {staff['token']}"
+    ) as watcher:
+        await watcher.subscribe("status", STATUS_SUBSCRIPTION)
+        first = (await watcher.receive_for("status"))["payload"]["data"]["systemStatus"]
+        # The watcher's own socket and subscription, and the server's in-process relay (the
+        # session's other servers share the database, so their relays may be listed too).
+        assert (first["websocketConnections"], first["activeSubscriptions"]) == (1, 1)
+        mine = [w for w in first["relayWorkers"] if w["name"].endswith(f":{server.pid}")]
+        assert [worker["stale"] for worker in mine] == [False]
+        assert isinstance(first["lastHeartbeatTasks"], list)
+        async with await GraphQLWebSocket.signed_in(server.ws_url, f"Bearer {staff['token']}"):
+            # Another socket is a change, told at the next look (LIVE_STATUS_POLL_SECONDS).
+            changed = (await watcher.receive_for("status"))["payload"]["data"]
+        assert changed["systemStatus"]["websocketConnections"] == 2

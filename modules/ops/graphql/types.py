@@ -167,6 +167,23 @@ class SystemStatus:
             ],
         )
 
+    def change_key(self) -> tuple[object, ...]:
+        """What a systemStatus subscriber is told again about when it changes: everything but
+        the relay workers' lastSeenAt, which moves every few seconds (their `stale` counts)."""
+        return (
+            self.last_heartbeat_at,
+            self.pending_events,
+            self.retrying_events,
+            self.failed_events,
+            self.oldest_pending_event_age,
+            self.websocket_connections,
+            self.active_subscriptions,
+            tuple(
+                (w.name, w.started_at, w.published, w.failed, w.stale) for w in self.relay_workers
+            ),
+            tuple((t.name, t.count) for t in self.last_heartbeat_tasks),
+        )
+
     @classmethod
     def now(cls) -> SystemStatus:
         """Read now: the outbox, the relay workers, the sockets of every gateway process."""
