@@ -16,6 +16,7 @@ from events.models import DeliveryAttempt, Heartbeat, OutboxEvent, RelayWorker
 from events.selectors import HOUSEKEEPING
 
 MAX_REDRIVE_IDS = 1000
+PURGE_CHUNK = 1000
 
 
 class OutboxEventNotFound(ObjectDoesNotExist):
@@ -76,10 +77,15 @@ def _relay_soon() -> None:
 def sent_events_purge(*, now: datetime | None = None) -> int:
     """Delete sent rows older than EVENTS_SENT_RETENTION_DAYS (the bus's archive keeps events)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_SENT_RETENTION_DAYS)
-    _, deleted = OutboxEvent.objects.filter(
-        status=OutboxEvent.Status.SENT, sent_at__lt=cutoff
-    ).delete()
-    return deleted.get(OutboxEvent._meta.label, 0)  # not counting their attempts, cascaded
+    old = OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT, sent_at__lt=cutoff)
+    purged = 0
+    while True:
+        # In chunks, ids only: their attempts cascade, so Django loads the rows it deletes.
+        ids = list(old.order_by("id").values_list("id", flat=True)[:PURGE_CHUNK])
+        if not ids:
+            return purged
+        _, deleted = OutboxEvent.objects.filter(id__in=ids).only("id").delete()
+        purged += deleted.get(OutboxEvent._meta.label, 0)  # not counting the attempts
 
 
 def delivery_attempts_purge(*, now: datetime | None = None) -> int:

@@ -228,3 +228,17 @@ def test_relay_workers_long_gone_are_forgotten_at_the_edge(settings):
         RelayWorker.objects.create(name=name, started_at=seen, last_seen_at=seen)
     assert relay_workers_forget(now=now) == 1
     assert sorted(RelayWorker.objects.values_list("name", flat=True)) == ["alive", "edge"]
+
+
+def test_purging_sent_events_goes_in_chunks_without_reading_their_details(settings, monkeypatch):
+    from events import services
+
+    monkeypatch.setattr(services, "PURGE_CHUNK", 2)
+    settings.EVENTS_SENT_RETENTION_DAYS = 1
+    emitted(5)
+    drain(bus=RecordingBus())
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=2))
+    with CaptureQueriesContext(connection) as queries:
+        assert sent_events_purge() == 5
+    assert not any('"detail"' in q["sql"] for q in queries.captured_queries)
+    assert OutboxEvent.objects.count() == DeliveryAttempt.objects.count() == 0
