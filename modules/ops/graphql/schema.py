@@ -77,8 +77,9 @@ def _heartbeat() -> dict[str, object]:
 class Query:
     @strawberry.field(
         extensions=[Require(Staff)],
-        # Several aggregate queries over the outbox: dearer than the one object it returns.
-        directives=[Cost(weight=10)],
+        # Aggregates over the outbox, the heartbeat and relay workers, the sockets in Redis:
+        # dearer than the one object it returns.
+        directives=[Cost(weight=15)],
         description="Health of the event pipeline (staff).",
     )
     def system_status(self) -> SystemStatus:
