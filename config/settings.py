@@ -343,6 +343,13 @@ EVENTS_RETRY_MAX_SECONDS = float(env_str("EVENTS_RETRY_MAX_SECONDS", "600"))
 EVENTS_RELAY_POLL_SECONDS = float(env_str("EVENTS_RELAY_POLL_SECONDS", "5"))
 # Sent outbox rows are kept this long (heartbeat purges older ones); dead rows stay until re-driven.
 EVENTS_SENT_RETENTION_DAYS = env_int("EVENTS_SENT_RETENTION_DAYS", 7)
+# Each publish attempt's record (eventDeliveries' attempts, eventStats) is kept this long.
+EVENTS_DELIVERY_RETENTION_DAYS = env_int("EVENTS_DELIVERY_RETENTION_DAYS", 7)
+# eventStats looks back at most this far.
+EVENT_STATS_MAX_WINDOW_SECONDS = env_int("EVENT_STATS_MAX_WINDOW_SECONDS", 86_400)
+# A relay worker not seen for this long is stale in systemStatus, and forgotten after the other.
+RELAY_WORKER_STALE_SECONDS = env_int("RELAY_WORKER_STALE_SECONDS", 30)
+RELAY_WORKER_FORGET_SECONDS = env_int("RELAY_WORKER_FORGET_SECONDS", 3600)
 # Key that seals secrets inside events (the verification code); KMS stands in for it in AWS.
 EVENTS_SEALING_KEY = env_str("EVENTS_SEALING_KEY", "")
 # In AWS: the KMS key (id, ARN or alias) that seals instead; the template's SealingKeyArn output.
@@ -375,6 +382,9 @@ LIVE_PUBLISH_QUEUE_SIZE = env_int("LIVE_PUBLISH_QUEUE_SIZE", 10_000)
 LIVE_PUBLISH_TIMEOUT_SECONDS = float(env_str("LIVE_PUBLISH_TIMEOUT_SECONDS", "5"))
 # domainEvents(after:) replays at most this many events; a longer gap is refused with a code.
 LIVE_REPLAY_MAX_EVENTS = env_int("LIVE_REPLAY_MAX_EVENTS", 1000)
+# Each gateway process shares its websocket and subscription counts (in Redis, with REDIS_URL)
+# this often; a process not heard from for three times as long counts no more.
+LIVE_COUNTS_REFRESH_SECONDS = float(env_str("LIVE_COUNTS_REFRESH_SECONDS", "5"))
 
 # --- tracing (config/tracing.py) -----------------------------------------------------------------
 # OpenTelemetry's own variable: unset (or "none") traces nothing; "otlp" exports with the standard

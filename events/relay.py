@@ -19,13 +19,22 @@ Where it runs:
   right after each commit that emitted (`relay_soon`), when a retry comes due, and every
   EVENTS_RELAY_POLL_SECONDS; it also fires the template's schedules on the local bus.
 - tests call `drain()` to relay synchronously in their own thread and transaction.
+
+Every publish attempt of every event leaves a `DeliveryAttempt` (one INSERT per batch, in the
+transaction that marks the rows), its error redacted like `last_error` (`delivery_error`). Each
+relay loop records itself as a `RelayWorker` (`RelayWorkerRecord`: one upsert every few seconds
+at most, with its totals), which systemStatus lists.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import re
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,9 +47,10 @@ from django.utils import timezone
 
 from events import metrics
 from events.bus import MAX_BATCH_ENTRIES, bus_from_settings
+from events.catalog import discover, sensitive_keys
 from events.delivery import Bus, Delivery, DeliveryResult
 from events.envelope import MAX_ENTRY_BYTES, detail_json, entry_size, fanout_envelope
-from events.models import OutboxEvent
+from events.models import DeliveryAttempt, OutboxEvent, RelayWorker
 from events.tracing import links_to, span
 from request_state import correlation_id
 
@@ -50,6 +60,53 @@ if TYPE_CHECKING:
 logger = logging.getLogger("majestic.events.relay")
 
 PENDING, SENT, DEAD = OutboxEvent.Status.PENDING, OutboxEvent.Status.SENT, OutboxEvent.Status.DEAD
+
+# A relay loop writes its RelayWorker row at most this often (and when it starts and stops).
+WORKER_RECORD_SECONDS = 5.0
+
+
+def worker_name() -> str:
+    """This process's relay name, `host:pid` (one relay loop runs per process)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- what a failure's text may keep ---------------------------------------------------------------
+
+MAX_ERROR_CHARS = 2000
+REDACTED = "[redacted]"
+# `password=…`, `"apiKey": "…"`, `token: …`, `code=…` (the value goes, the name stays); a name
+# ending in Exception or Error is an error's type (`ExpiredTokenException: The …`), not a key.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)\b((?:[\w-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|authorization|credential|cookie|session)[\w-]*)|code)"
+    r"(?<!exception)(?<!error)"
+    r"(['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}\]]+)"
+)
+_SECRET_VALUES = (
+    re.compile(r"(?i)\b(?:bearer|api-key|basic)\s+[\w.~+/=-]+"),  # Authorization values
+    re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"),  # JWTs
+    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
+    re.compile(r"\bgAAAAA[\w-]{20,}={0,2}"),  # Fernet tokens (locally sealed values)
+    re.compile(r"\bkms:[A-Za-z0-9+/]{16,}={0,2}"),  # KMS-sealed values
+)
+
+
+def delivery_error(row: OutboxEvent, error: str) -> str:
+    """`error` as the outbox keeps it (`last_error`, each attempt's record): the values of the
+    event's sensitive fields and anything that looks like a secret replaced, then truncated.
+    A handler's exception may quote its input; staff read these texts in eventDeliveries."""
+    text = error
+    event_class = discover().get(row.detail_type)
+    data = row.detail.get("data") if isinstance(row.detail, dict) else None
+    if event_class is not None and isinstance(data, dict):
+        for key in sensitive_keys(event_class):
+            value = data.get(key)
+            if value not in (None, "") and len(str(value)) >= 3:
+                text = text.replace(str(value), REDACTED)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    for pattern in _SECRET_VALUES:
+        text = pattern.sub(REDACTED, text)
+    return text[:MAX_ERROR_CHARS]
 
 
 @dataclass
@@ -173,7 +230,11 @@ def release_claim(rows: Sequence[OutboxEvent], *, now: datetime | None = None) -
 
 
 def relay_claimed(
-    bus: Bus, rows: Sequence[OutboxEvent], *, should_stop: Callable[[], bool] | None = None
+    bus: Bus,
+    rows: Sequence[OutboxEvent],
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    worker: str | None = None,
 ) -> RelayReport:
     """Send the rows of one claim batch by batch, renewing the lease on all those still to send
     before each batch: however long the round takes, no other relay can take them meanwhile.
@@ -188,19 +249,20 @@ def relay_claimed(
         waiting = renew_lease(waiting)
         batch = next(batches(waiting), [])
         if batch:
-            report += _send_batch(bus, batch)
+            report += _send_batch(bus, batch, worker=worker or worker_name())
         waiting = waiting[len(batch) :]
     return report
 
 
-def relay_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+def relay_batch(bus: Bus, rows: Sequence[OutboxEvent], *, worker: str | None = None) -> RelayReport:
     """Send one batch (of the rows this relay still holds) and record what became of each."""
-    return _send_batch(bus, renew_lease(rows))
+    return _send_batch(bus, renew_lease(rows), worker=worker or worker_name())
 
 
-def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
+def _send_batch(bus: Bus, rows: Sequence[OutboxEvent], *, worker: str) -> RelayReport:
     if not rows:
         return RelayReport()
+    started = time.perf_counter()
     try:
         with span(
             "PutEvents",
@@ -217,9 +279,15 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
             DeliveryResult(ok=False, error="The bus answered the wrong number of results")
         ] * len(rows)
 
+    duration_ms = (time.perf_counter() - started) * 1000
     now = timezone.now()
     report = RelayReport()
     delivered = [row for row, result in zip(rows, results, strict=True) if result.ok]
+    errors = {
+        row.id: delivery_error(row, result.error)
+        for row, result in zip(rows, results, strict=True)
+        if not result.ok
+    }
     with transaction.atomic():
         if delivered:
             OutboxEvent.objects.filter(id__in=[r.id for r in delivered]).update(
@@ -228,7 +296,22 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
             report.sent = len(delivered)
         for row, result in zip(rows, results, strict=True):
             if not result.ok:
-                _record_failure(row, result, now, report)
+                _record_failure(row, errors[row.id], result.permanent, now, report)
+        DeliveryAttempt.objects.bulk_create(  # one INSERT for the batch
+            [
+                DeliveryAttempt(
+                    event_id=row.id,
+                    attempted_at=now,
+                    outcome=DeliveryAttempt.Outcome.FAILED
+                    if row.id in errors
+                    else DeliveryAttempt.Outcome.SENT,
+                    error=errors.get(row.id, ""),
+                    duration_ms=duration_ms,
+                    worker=worker,
+                )
+                for row in rows
+            ]
+        )
     # In the replay's order (sent_at, then id: the batch shares one sent_at), so that a
     # subscriber's `after` never skips an earlier row of its batch that was lost live.
     for row in sorted(delivered, key=lambda r: r.id):
@@ -240,12 +323,12 @@ def _send_batch(bus: Bus, rows: Sequence[OutboxEvent]) -> RelayReport:
 
 
 def _record_failure(
-    row: OutboxEvent, result: DeliveryResult, now: datetime, report: RelayReport
+    row: OutboxEvent, error: str, permanent: bool, now: datetime, report: RelayReport
 ) -> None:
     token = correlation_id.set(str(row.detail.get("correlationId") or ""))
     try:
-        row.last_error = result.error[:2000]
-        if result.permanent or row.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+        row.last_error = error
+        if permanent or row.attempts >= settings.EVENTS_MAX_ATTEMPTS:
             row.status = DEAD
             report.dead += 1
             logger.error(
@@ -302,6 +385,7 @@ def relay_pending_events(
     max_rounds: int | None = None,
     claim_size: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    worker: RelayWorkerRecord | None = None,
 ) -> RelayReport:
     """Relay rounds until no row is due (the backlog, and whatever the handlers emit meanwhile),
     or for at most `max_rounds` claims of `claim_size` rows, or until `should_stop()` (a worker
@@ -317,7 +401,13 @@ def relay_pending_events(
         rows = claim_due_events(limit=claim_size or settings.EVENTS_RELAY_CLAIM_SIZE)
         if not rows:
             break
-        report += relay_claimed(bus, rows, should_stop=should_stop)
+        done = relay_claimed(
+            bus, rows, should_stop=should_stop, worker=worker.name if worker else None
+        )
+        report += done
+        if worker is not None:
+            worker.count(done)
+            worker.save_if_due()
     if report.dead or report.retrying:
         logger.info(
             "Relayed: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead
@@ -330,6 +420,44 @@ def relay_pending_events(
 def drain(*, bus: Bus | None = None) -> RelayReport:
     """Relay everything due now, in the calling thread (tests, scripts)."""
     return relay_pending_events(bus=bus)
+
+
+class RelayWorkerRecord:
+    """A relay loop's RelayWorker row: its totals, written (upserted) at most every
+    WORKER_RECORD_SECONDS, so a busy relay does not write per event or per batch."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or worker_name()
+        self.started_at = timezone.now()
+        self.published = 0
+        self.failed = 0
+        self._saved_at: float | None = None
+
+    def count(self, report: RelayReport) -> None:
+        self.published += report.sent
+        self.failed += report.retrying + report.dead
+
+    def save_if_due(self) -> None:
+        if self._saved_at is None or time.monotonic() - self._saved_at >= WORKER_RECORD_SECONDS:
+            self.save()
+
+    def save(self) -> None:
+        """Upsert the row now (one INSERT … ON CONFLICT on SQLite and PostgreSQL)."""
+        RelayWorker.objects.bulk_create(
+            [
+                RelayWorker(
+                    name=self.name,
+                    started_at=self.started_at,
+                    last_seen_at=timezone.now(),
+                    published=self.published,
+                    failed=self.failed,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["name"],
+            update_fields=["started_at", "last_seen_at", "published", "failed"],
+        )
+        self._saved_at = time.monotonic()
 
 
 def next_due_at() -> datetime | None:
@@ -394,12 +522,14 @@ class InProcessRelay:
                 self._schedules = LocalSchedules()
             except Exception:
                 logger.exception("Cannot read the schedules of %s", settings.EVENTS_TEMPLATE_PATH)
+        worker = RelayWorkerRecord()
         while not self._stop.is_set():
             with self._progress:
                 covering = self._requested
             self._wake.clear()
             try:
-                relay_pending_events()
+                relay_pending_events(worker=worker)
+                worker.save_if_due()  # seen while idle too
                 if self._schedules is not None:
                     self._schedules.fire_due()
                 sleep = self._seconds_until_due()

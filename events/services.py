@@ -1,4 +1,5 @@
-"""Writes over the outbox for ops: re-driving dead events, purging old sent ones, the heartbeat."""
+"""Writes over the outbox for ops: re-driving dead events, purging old sent ones and old delivery
+attempts, forgetting relay workers long gone, the heartbeat."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from events.models import Heartbeat, OutboxEvent
+from events.models import DeliveryAttempt, Heartbeat, OutboxEvent, RelayWorker
 from events.selectors import HOUSEKEEPING
 
 MAX_REDRIVE_IDS = 1000
+PURGE_CHUNK = 1000
 
 
 class OutboxEventNotFound(ObjectDoesNotExist):
@@ -75,9 +77,28 @@ def _relay_soon() -> None:
 def sent_events_purge(*, now: datetime | None = None) -> int:
     """Delete sent rows older than EVENTS_SENT_RETENTION_DAYS (the bus's archive keeps events)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_SENT_RETENTION_DAYS)
-    deleted, _ = OutboxEvent.objects.filter(
-        status=OutboxEvent.Status.SENT, sent_at__lt=cutoff
-    ).delete()
+    old = OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT, sent_at__lt=cutoff)
+    purged = 0
+    while True:
+        # In chunks, ids only: their attempts cascade, so Django loads the rows it deletes.
+        ids = list(old.order_by("id").values_list("id", flat=True)[:PURGE_CHUNK])
+        if not ids:
+            return purged
+        _, deleted = OutboxEvent.objects.filter(id__in=ids).only("id").delete()
+        purged += deleted.get(OutboxEvent._meta.label, 0)  # not counting the attempts
+
+
+def delivery_attempts_purge(*, now: datetime | None = None) -> int:
+    """Delete delivery attempts older than EVENTS_DELIVERY_RETENTION_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_DELIVERY_RETENTION_DAYS)
+    deleted, _ = DeliveryAttempt.objects.filter(attempted_at__lt=cutoff).delete()
+    return deleted
+
+
+def relay_workers_forget(*, now: datetime | None = None) -> int:
+    """Delete relay workers not seen for RELAY_WORKER_FORGET_SECONDS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RELAY_WORKER_FORGET_SECONDS)
+    deleted, _ = RelayWorker.objects.filter(last_seen_at__lt=cutoff).delete()
     return deleted
 
 

@@ -1,16 +1,28 @@
-"""What ops reads: the health of the event pipeline and housekeeping, delivered events to replay."""
+"""What ops reads: the health of the event pipeline and housekeeping, the relay workers, the
+events with their delivery attempts and counts over time, delivered events to replay."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from uuid import UUID
 
+from django.db.models import QuerySet
+
+from events.models import DeliveryAttempt, OutboxEvent
 from events.selectors import (
+    EventStats,
     OutboxStatus,
+    RelayWorkerSeen,
     ReplayPage,
     ReplayPoint,
     delivered_event_count_after,
     delivered_events_after,
+    event_deliveries,
+    event_stats,
+    latest_delivery_attempts,
     outbox_status,
+    relay_workers_seen,
     replay_point,
 )
 
@@ -46,3 +58,28 @@ def domain_event_count_after(
     return delivered_event_count_after(
         point, detail_types=detail_types, sources=sources, up_to=up_to
     )
+
+
+def relay_workers() -> list[RelayWorkerSeen]:
+    """The relay workers seen lately (RELAY_WORKER_FORGET_SECONDS), each marked stale or not."""
+    return relay_workers_seen()
+
+
+def deliveries(
+    *,
+    statuses: Collection[str] | None,
+    retrying: bool | None,
+    event_ids: Collection[UUID] | None,
+) -> QuerySet[OutboxEvent]:
+    """Outbox events, newest first, filtered (every filter given must hold)."""
+    return event_deliveries(statuses=statuses, retrying=retrying, event_ids=event_ids)
+
+
+def delivery_attempts_of(event_pks: Iterable[int]) -> dict[int, list[DeliveryAttempt]]:
+    """The newest attempts of each event (row id), newest first, in one query."""
+    return latest_delivery_attempts(event_pks)
+
+
+def delivery_stats(*, since: datetime, bucket_seconds: int) -> EventStats:
+    """Counts per time bucket from `since` to now; EventStatsRefused when out of bounds."""
+    return event_stats(since=since, bucket_seconds=bucket_seconds)

@@ -22,7 +22,12 @@ from django.utils import timezone
 from events import camel_case, fanout
 from events.relay import relay_pending_events
 from events.selectors import dead_event_count
-from events.services import heartbeat_record, sent_events_purge
+from events.services import (
+    delivery_attempts_purge,
+    heartbeat_record,
+    relay_workers_forget,
+    sent_events_purge,
+)
 from modules.auth import api as auth_api
 
 logger = logging.getLogger("majestic.ops")
@@ -44,6 +49,8 @@ def housekeeping_run() -> Housekeeping:
     for kind, count in auth_api.purge_expired().items():
         tasks[f"{camel_case(kind)}Purged"] = int(count)
     tasks["sentEventsPurged"] = sent_events_purge(now=received_at)
+    tasks["deliveryAttemptsPurged"] = delivery_attempts_purge(now=received_at)
+    tasks["relayWorkersForgotten"] = relay_workers_forget(now=received_at)
     tasks["dueEventsRedriven"] = relay_pending_events(
         max_rounds=1, claim_size=HEARTBEAT_RELAY_BATCH
     ).sent

@@ -5,7 +5,8 @@ The rules of the IBM GraphQL cost specification, as Apollo Router and Hive Route
   `@cost(weight:)` on a field, or on the type it returns, says otherwise;
 - a field of the Mutation root adds 10;
 - a list multiplies the cost of each item (its weight and its selection) by its size:
-  `@listSize(assumedSize:)`, else the value of its slicing argument, else the default size;
+  `@listSize(assumedSize:)`, else the value of its slicing argument (given, else its default in
+  the schema, e.g. `attempts(first: Int = 10)`), else the default size;
 - a connection (a field with `first`/`last` whose type has `edges`) is sliced by `first` or
   `last` (the larger when both), else the default page size, and that size multiplies its
   sized fields (`edges`, `nodes`); `@listSize(slicingArguments:, sizedFields:)` names others;
@@ -94,6 +95,8 @@ class FieldRule:
     assumed_size: int | None
     slicing_arguments: tuple[str, ...]
     sized_fields: tuple[str, ...]
+    # A slicing argument's default value in the schema, when it is a number: its size if absent.
+    slicing_defaults: tuple[tuple[str, int], ...] = ()
 
 
 def _directive(definition: Any, kind: type) -> Any:
@@ -125,11 +128,19 @@ def _rule(field: GraphQLField) -> FieldRule:
         slicing = tuple(size.slicing_arguments)
     if size is not None and size.sized_fields:
         sized = tuple(size.sized_fields)
+    defaults = tuple(
+        (name, default)
+        for name in slicing
+        if name in field.args
+        and isinstance(default := field.args[name].default_value, int)
+        and not isinstance(default, bool)
+    )
     return FieldRule(
         weight=cost.weight if cost is not None else None,
         assumed_size=size.assumed_size if size is not None and size.assumed_size else None,
         slicing_arguments=slicing,
         sized_fields=sized,
+        slicing_defaults=defaults,
     )
 
 
@@ -191,6 +202,16 @@ def _argument_int(node: FieldNode, name: str, variables: Mapping[str, Any]) -> i
         if isinstance(value, IntValueNode):
             return int(value.value)
     return None
+
+
+def _given(node: FieldNode, name: str, variables: Mapping[str, Any]) -> bool:
+    """Whether the argument is there (a literal, or a variable with a value): absent, the
+    schema's default applies."""
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            value = argument.value
+            return not isinstance(value, VariableNode) or value.name.value in variables
+    return False
 
 
 class _RequestedCost:
@@ -288,8 +309,11 @@ class _RequestedCost:
 
     def _slice(self, node: FieldNode, rule: FieldRule) -> int:
         sizes = []
+        defaults = dict(rule.slicing_defaults)
         for argument in rule.slicing_arguments:
             value = _argument_int(node, argument, self.variables)
+            if value is None and not _given(node, argument, self.variables):
+                value = defaults.get(argument)
             if value is None:
                 continue
             if rule.sized_fields:  # a connection's page: the same bounds whatever is beside it

@@ -55,6 +55,7 @@ from request_state import CORRELATION_HEADER, correlation_id, current_actor, new
 from schema.guard.extension import admit_subscription
 from schema.kit import loaders, metrics
 from schema.kit.context import Context
+from schema.kit.live_counts import live_counts
 from schema.trusted_documents import gate as trusted_documents
 
 if TYPE_CHECKING:
@@ -235,12 +236,14 @@ class ConnectionOperations:
 async def _counted_subscription(results: Any) -> AsyncGenerator[Any, None]:
     """The subscription's results, counted in SUBSCRIPTIONS while it runs."""
     metrics.SUBSCRIPTIONS.inc()
+    live_counts.change(subscriptions=1)
     try:
         async with aclosing(results):
             async for result in results:
                 yield result
     finally:
         metrics.SUBSCRIPTIONS.dec()
+        live_counts.change(subscriptions=-1)
 
 
 async def _request_error(*errors: GraphQLError) -> AsyncGenerator[ExecutionResult, None]:
@@ -403,6 +406,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
 
     async def connect(self) -> None:
         metrics.WEBSOCKET_CONNECTIONS.inc()
+        live_counts.change(connections=1)
         self.counted = True
         self.connection_id = new_correlation_id(self._headers().get(CORRELATION_HEADER.lower()))
         self.client_address = _handshake_client_address(self.scope)
@@ -432,6 +436,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         if self.counted:  # disconnect can come twice (a close, then the socket's end)
             self.counted = False
             metrics.WEBSOCKET_CONNECTIONS.dec()
+            live_counts.change(connections=-1)
         if self._reauthenticate_task is not None:
             self._reauthenticate_task.cancel()
         if self._recheck_task is not None:

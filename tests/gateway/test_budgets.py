@@ -95,7 +95,7 @@ def test_an_api_key_scope_may_have_a_larger_bucket(client, settings):
 
 
 def test_the_most_throttled_clients_show_in_system_status(client, settings):
-    settings.GRAPHQL_COST_BUCKET_SIZE = 30  # systemStatus costs 10 (its weight) + its objects
+    settings.GRAPHQL_COST_BUCKET_SIZE = 30  # systemStatus costs 15 (its weight) + its objects
     settings.GRAPHQL_COST_RESTORE_RATE = 0.001
     throttled = make_staff()
     for _ in range(32):

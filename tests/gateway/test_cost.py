@@ -116,8 +116,8 @@ def test_list_size_and_cost_directives_are_in_the_schema_and_applied():
 
 
 def test_a_field_with_a_weight_costs_it():
-    assert "systemStatus: SystemStatus! @cost(weight: 10)" in schema.as_str()
-    assert cost_of("{ systemStatus { pendingEvents } }") == 10
+    assert "systemStatus: SystemStatus! @cost(weight: 15)" in schema.as_str()
+    assert cost_of("{ systemStatus { pendingEvents } }") == 15
 
 
 def test_introspection_costs_nothing():

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connections
 
-from events.relay import RelayReport, relay_pending_events
+from events.relay import RelayReport, RelayWorkerRecord, relay_pending_events
 
 
 class Command(BaseCommand):
@@ -36,8 +36,10 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, once: bool = False, poll_seconds: float | None = None, **options: Any
     ) -> None:
+        worker = RelayWorkerRecord()  # systemStatus lists it (relayWorkers)
         if once:
-            report = relay_pending_events()
+            report = relay_pending_events(worker=worker)
+            worker.save()
             self._print(report)
             return
         stop = threading.Event()
@@ -50,7 +52,8 @@ class Command(BaseCommand):
         )
         while not stop.is_set():
             try:
-                report = relay_pending_events(should_stop=stop.is_set)
+                report = relay_pending_events(should_stop=stop.is_set, worker=worker)
+                worker.save_if_due()  # seen while idle too
                 if report.sent or report.retrying or report.dead:
                     self._print(report)
                 if schedules is not None and not stop.is_set():
@@ -60,6 +63,12 @@ class Command(BaseCommand):
             finally:
                 connections.close_all()
             stop.wait(poll)
+        try:
+            worker.save()  # its final totals
+        except Exception as exc:
+            self.stderr.write(f"Could not record the relay's totals: {type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
         self.stdout.write("Relay stopped.")
 
     def _local_schedules(self) -> Any:

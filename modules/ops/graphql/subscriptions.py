@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def _system_status() -> SystemStatus:
-    return SystemStatus.of(selectors.system_status())
+    return SystemStatus.now()
 
 
 def _filter_values(name: str, values: list[str] | None) -> frozenset[str] | None:
@@ -126,8 +126,11 @@ async def domain_event_stream(
                 yield DomainEvent.from_envelope(item)
 
 
-async def status_changes(compute: Callable[[], T], poll_seconds: float) -> AsyncGenerator[T, None]:
-    """`compute()` now, then again after each change the hub hears of, whenever it differs.
+async def status_changes(
+    compute: Callable[[], T], poll_seconds: float, key: Callable[[T], object] = lambda value: value
+) -> AsyncGenerator[T, None]:
+    """`compute()` now, then again after each change the hub hears of, whenever its `key`
+    differs.
 
     Every delivered event and every announced change (heartbeat, dead events) counts; it also looks
     every `poll_seconds` for changes made where nobody announces them (another relay's backlog).
@@ -141,7 +144,7 @@ async def status_changes(compute: Callable[[], T], poll_seconds: float) -> Async
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changes.next(), timeout=poll_seconds)
             current = await database_sync_to_async(compute)()
-            if current != last:
+            if key(current) != key(last):
                 last = current
                 yield current
 
@@ -189,4 +192,6 @@ class Subscription:
         "change of the events' state (staff).",
     )
     async def system_status(self, info: Info) -> AsyncGenerator[SystemStatus, None]:
-        return status_changes(_system_status, settings.LIVE_STATUS_POLL_SECONDS)
+        return status_changes(
+            _system_status, settings.LIVE_STATUS_POLL_SECONDS, key=SystemStatus.change_key
+        )
