@@ -111,8 +111,18 @@ class Page:
             )
 
     async def type(self, selector: str, text: str) -> None:
-        """Focus the field and type `text` as keyboard input."""
-        await self.click(selector)
+        """Focus the field with a click and type `text` as keyboard input.
+
+        A page still laying itself out (a chart drawn, a table filled) can move the field between
+        measuring and clicking: the click is made again until the field has the focus."""
+        focused = f"document.activeElement === document.querySelector({json.dumps(selector)})"
+        for _ in range(20):
+            await self.click(selector)
+            if await self.evaluate(focused):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise BrowserError(f"{selector} never took the focus")
         await self.send("Input.insertText", {"text": text})
 
     async def screenshot(self, path: Path) -> None:

@@ -11,10 +11,12 @@ data (`seed_demo`).
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from tests.e2e.browser import Chromium
@@ -68,16 +70,26 @@ async def ops(server: LiveServer, browser: Chromium) -> list[Path]:
         "Emulation.setDeviceMetricsOverride",
         {"width": 1400, "height": 1500, "deviceScaleFactor": 1, "mobile": False},
     )
-    await ops_sign_in(page, server, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD)
+    await page.goto(f"{server.url}/ops/")
+    signed_out = "!document.getElementById('sign-in').hidden"
+    await page.wait_for(f"{signed_out} || !document.getElementById('dashboard').hidden")
+    if await page.evaluate(signed_out):  # GraphiQL's sign-in holds for the ops page too
+        await ops_sign_in(page, server, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD)
     await page.wait_for("document.getElementById('connection').textContent === 'live'")
-    server.troubled_event("dead", detailType="TransportCompleted", error="EventBridge: AccessDenied")
+    server.troubled_event("dead", detailType="TransportCompleted", error="AccessDeniedException")
     server.troubled_event("retrying", detailType="ArrivalRecorded", error="timed out after 10 s")
     for detail_type in ("TransportStarted", "DepartureRecorded", "ArrivalRecorded"):
-        server.publish(count=2, detailType=detail_type, source="majestic.shipping")
+        occurred_at = datetime.datetime.now(datetime.UTC).isoformat()
+        detail = {"eventId": str(uuid.uuid4()), "occurredAt": occurred_at, "data": {}}
+        envelope = {"source": "majestic.shipping", "detailType": detail_type, "detail": detail}
+        server.publish(envelope=envelope)
     await page.click("#refresh-deliveries")
     await page.wait_for("document.querySelectorAll('#delivery-rows tr').length >= 2")
-    await page.wait_for("document.querySelectorAll('#event-feed li').length >= 6")
-    await page.wait_for("Number(document.getElementById('chart-events').dataset.points) > 0")
+    await page.wait_for("document.querySelectorAll('#event-feed li').length >= 3")
+    # The failed attempts reach the chart with the next systemStatus read (every 15 s).
+    failures = "JSON.parse(document.getElementById('chart-failures').dataset.totals || '{}')"
+    await page.wait_for(f"{failures}.deliveriesFailed >= 2", timeout=30)
+    await page.evaluate("window.scrollTo(0, 0)")
     await asyncio.sleep(1)  # the fresh-event highlight fades
     path = OUT / "ops.png"
     await page.screenshot(path)

@@ -25,6 +25,9 @@ mutation Rename($name: String!) { updateProfile(input: {fullName: $name}) { erro
 """
 EVENT_ITEM = "document.querySelector('#event-feed li[data-event-id=\"{}\"]')"
 LIVE = "document.getElementById('connection').textContent === 'live'"
+RENAMES_SHOWN = (
+    "document.querySelectorAll('#event-feed li[data-detail-type=UserProfileUpdated]').length"
+)
 
 
 @pytest.fixture
@@ -50,16 +53,20 @@ def rename(server: LiveServer, token: str) -> None:
 def visible(selector: str) -> str:
     return (
         f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-        " return !!e && getComputedStyle(e).display !== 'none' && e.getClientRects().length > 0; })()"
+        " return !!e && getComputedStyle(e).display !== 'none'"
+        " && e.getClientRects().length > 0; })()"
     )
 
 
 async def staff_page(server: LiveServer, browser: Any) -> tuple[Any, dict[str, Any]]:
+    """A staff user's signed-in ops page, its event and status subscriptions in place."""
     password = f"pw-{uuid.uuid4().hex}"
     staff = server.make_user("staff", password=password)
+    before = server.live()["subscriptions"]
     page = await browser.new_page()
     await sign_in(page, server, staff["username"], password)
     await page.wait_for(LIVE)
+    await eventually(lambda: server.live()["subscriptions"] >= before + 2)
     return page, staff
 
 
@@ -120,7 +127,8 @@ async def test_each_chart_gets_a_live_point(server, browser, troubled):
     troubled("dead")
     rename(server, staff["token"])  # an outbox change: systemStatus is pushed
     await page.wait_for(
-        f"{totals('chart-outbox')}.pendingEvents > {before['chart-outbox'].get('pendingEvents', 0)}",
+        f"{totals('chart-outbox')}.pendingEvents"
+        f" > {before['chart-outbox'].get('pendingEvents', 0)}",
         timeout=30,
     )
     await page.wait_for(
@@ -146,17 +154,19 @@ async def test_a_dead_event_redriven_from_the_table_is_delivered(server, browser
     assert not await page.evaluate(f"!!{retrying_row}.querySelector('.redrive-one')")
 
     # Its attempts, a click away.
-    await page.click(f"#delivery-rows tr[data-event-id=\"{dead}\"] button")
-    await page.wait_for(f"!!{row} && !!{row}.nextElementSibling.querySelector('li[data-outcome=FAILED]')")
+    await page.click(f'#delivery-rows tr[data-event-id="{dead}"] button')
+    await page.wait_for(
+        f"!!{row} && !!{row}.nextElementSibling.querySelector('li[data-outcome=FAILED]')"
+    )
 
     # Cancelling the confirmation changes nothing.
-    await page.click(f"#delivery-rows tr[data-event-id=\"{dead}\"] .redrive-one")
+    await page.click(f'#delivery-rows tr[data-event-id="{dead}"] .redrive-one')
     await page.wait_for("document.getElementById('confirm-dialog').open")
     await page.click("#confirm-cancel")
     await page.wait_for("!document.getElementById('confirm-dialog').open")
     assert await page.evaluate(f"{row}.dataset.status") == "DEAD"
 
-    await page.click(f"#delivery-rows tr[data-event-id=\"{dead}\"] .redrive-one")
+    await page.click(f'#delivery-rows tr[data-event-id="{dead}"] .redrive-one')
     await page.wait_for("document.getElementById('confirm-dialog').open")
     await page.click("#confirm-ok")
     await page.wait_for(
@@ -182,7 +192,7 @@ async def test_the_watching_panel_counts_this_page_and_names_the_relay(server, b
 
 
 async def test_new_filters_also_clear_the_events_already_shown(server, browser):
-    page, staff = await staff_page(server, browser)
+    page, _ = await staff_page(server, browser)
     shown = uuid.uuid4().hex
     server.publish(envelope=_event("KeptByFilter", shown))
     server.publish(envelope=_event("DroppedByFilter", uuid.uuid4().hex))
@@ -215,15 +225,9 @@ async def test_after_a_lost_connection_the_page_replays_what_it_missed_once_each
     watched.start()
 
     await page.wait_for(LIVE, timeout=45)
-    await page.wait_for(
-        "document.querySelectorAll('#event-feed li[data-detail-type=UserProfileUpdated]').length >= 4",
-        timeout=30,
-    )
+    await page.wait_for(f"{RENAMES_SHOWN} >= 4", timeout=30)
     rename(watched, staff["token"])  # and live again
-    await page.wait_for(
-        "document.querySelectorAll('#event-feed li[data-detail-type=UserProfileUpdated]').length >= 5",
-        timeout=30,
-    )
+    await page.wait_for(f"{RENAMES_SHOWN} >= 5", timeout=30)
     ids = await page.evaluate(
         "Array.from(document.querySelectorAll('#event-feed li')).map(li => li.dataset.eventId)"
     )

@@ -1,7 +1,8 @@
 // The ops dashboard's dead and retrying events (eventDeliveries), each with its delivery attempts a
 // click away, and the redriveEvents buttons: one event, the selected ones, or every dead one, each
-// after a confirmation, with the result shown. Read again when systemStatus says the failures
-// changed (config/static/ops/ops.js calls `status`), after a redrive, and on Refresh.
+// after a confirmation, with the result shown. Read again on each systemStatus (config/static/ops/
+// ops.js calls `status`; at most once per READ_GAP_MS), after a redrive, on Refresh, and every
+// RETRYING_READ_MS while a retrying event shows (it leaves the table once the relay sends it).
 (function () {
   "use strict";
 
@@ -12,11 +13,15 @@
   var REDRIVE = "mutation Redrive($eventIds: [UUID!]) { redriveEvents(eventIds: $eventIds) {" +
     " redrivenCount errors { code message } } }";
 
+  var READ_GAP_MS = 2000;
+  var RETRYING_READ_MS = 5000;
+
   var api = null;
   var selected = {}; // eventId -> true, for the dead events ticked
   var opened = {}; // eventId -> true, for the rows whose attempts are shown
   var deadCount = 0;
-  var failuresSeen = null; // "failed/retrying" of the last systemStatus, to read only on change
+  var readTimer = null;
+  var lastRead = 0;
 
   function $(id) {
     return document.getElementById(id);
@@ -167,8 +172,18 @@
     $("redrive-all").disabled = deadCount === 0;
   }
 
+  function loadSoon(delay) {
+    if (!api || readTimer) return;
+    var wait = Math.max(delay || 0, lastRead + READ_GAP_MS - Date.now());
+    readTimer = window.setTimeout(function () {
+      readTimer = null;
+      load();
+    }, wait);
+  }
+
   function load() {
     if (!api) return Promise.resolve();
+    lastRead = Date.now();
     return api
       .graphql(DELIVERIES)
       .then(function (result) {
@@ -191,6 +206,7 @@
           "(" + data.dead.totalCount + " dead, " + data.retrying.totalCount + " retrying)";
         $("deliveries-empty").hidden = rows.children.length > 0;
         renderSelection();
+        if (data.retrying.totalCount > 0) loadSoon(RETRYING_READ_MS);
       })
       .catch(function () {});
   }
@@ -217,21 +233,18 @@
   (window.majesticOpsPanels = window.majesticOpsPanels || []).push({
     start: function (dashboard) {
       api = dashboard;
-      failuresSeen = null;
       load();
     },
     stop: function () {
       api = null;
       selected = {};
       opened = {};
+      window.clearTimeout(readTimer);
+      readTimer = null;
     },
     event: function () {},
-    status: function (status) {
-      var failures = status.failedEvents + "/" + status.retryingEvents;
-      if (failures !== failuresSeen) {
-        failuresSeen = failures;
-        load();
-      }
+    status: function () {
+      loadSoon(0);
     },
   });
 })();

@@ -455,6 +455,7 @@
     status.lastHeartbeatTasks.forEach(function (task) {
       listItem(tasks, task.name + ": " + task.count);
     });
+    if (!status.lastHeartbeatTasks.length) listItem(tasks, "No heartbeat has run yet.", "unknown");
     var throttled = $("throttled-clients");
     throttled.textContent = "";
     status.throttledClients.forEach(function (client) {
