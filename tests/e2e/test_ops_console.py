@@ -7,7 +7,9 @@ the file holds for projects without the logistics sample too.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -240,3 +242,18 @@ def _event(detail_type: str, event_id: str) -> dict[str, Any]:
         "detailType": detail_type,
         "detail": {"eventId": event_id, "occurredAt": "2026-01-01T00:00:00Z", "data": {}},
     }
+
+
+async def test_a_throttled_dashboard_says_when_its_figures_resume(start_server, browser):
+    # A budget the dashboard's own reads exhaust at once, restored slowly.
+    server = start_server(GRAPHQL_COST_BUCKET_SIZE="900", GRAPHQL_COST_RESTORE_RATE="1")
+    page, _ = await staff_page(server, browser)
+    notice = "document.getElementById('throttle-notice')"
+    for _ in range(5):  # each Refresh reads the dead events again, at ~600 points
+        if await page.evaluate(f"!{notice}.hidden"):
+            break
+        await page.click("#refresh-deliveries")
+        await asyncio.sleep(0.3)
+    await page.wait_for(f"!{notice}.hidden", timeout=10)
+    text = await page.evaluate(f"{notice}.textContent")
+    assert "Rate limited" in text and re.search(r"resume in \d+ s", text), text
