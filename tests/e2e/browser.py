@@ -115,7 +115,8 @@ class Page:
 
         A page still laying itself out (a chart drawn, a table filled) can move the field between
         measuring and clicking: the click is made again until the field has the focus."""
-        focused = f"document.activeElement === document.querySelector({json.dumps(selector)})"
+        field = f"document.querySelector({json.dumps(selector)})"
+        focused = f"!!{field}?.contains(document.activeElement)"  # or an editor's inner textarea
         for _ in range(20):
             await self.click(selector)
             if await self.evaluate(focused):

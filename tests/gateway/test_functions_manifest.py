@@ -31,7 +31,8 @@ def test_every_fixed_operation_of_the_functions_and_the_dashboard_is_in_the_mani
     ids = {f"sha256:{operation['id']}" for operation in manifest["operations"]}
     sent = {heartbeat.HEARTBEAT}
     functions = ["Heartbeat"]
-    dashboard = ["SignIn", "Refresh", "SignOut", "Me", "Events", "Status"]
+    dashboard = ["SignIn", "Refresh", "SignOut", "Me", "Events", "Status", "StatusNow"]
+    dashboard += ["EventStats", "Deliveries", "Redrive"]  # the page's charts and dead events
     dashboard += ["RunningJobs", "RecentJobs", "JobRowErrors", "CancelJob"]  # the jobs panel
     # sample: begin
     sent |= {distribution.RECORD_DEPARTURE, distribution.RECORD_ARRIVAL}

@@ -161,7 +161,7 @@ def copier_copy(template: Path, destination: Path, *, sample: bool) -> float:
 
 
 # Which variants the slow tests generate: NEW_PROJECT_VARIANTS="sample,no-sample" (both, the
-# default) or one of them (CI runs "no-sample": the sample variant's suite is this one's).
+# default, as CI runs them) or one of them.
 VARIANTS = os.environ.get("NEW_PROJECT_VARIANTS", "sample,no-sample").split(",")
 
 

@@ -6,10 +6,11 @@
 (function () {
   "use strict";
 
-  var FIELDS = "totalCount edges { node { id eventId source detailType status attemptCount" +
-    " lastError createdAt nextAttemptAt attempts(first: 5) { attemptedAt outcome error durationMs worker } } }";
-  var DELIVERIES = "query Deliveries { dead: eventDeliveries(status: [DEAD], first: 50) { " + FIELDS + " }" +
-    " retrying: eventDeliveries(retrying: true, first: 50) { " + FIELDS + " } }";
+  var DELIVERIES = "query Deliveries { dead: eventDeliveries(status: [DEAD], first: 50) { ...Page }" +
+    " retrying: eventDeliveries(retrying: true, first: 50) { ...Page } }" +
+    " fragment Page on EventDeliveryConnection { totalCount edges { node { id eventId source" +
+    " detailType status attemptCount lastError createdAt nextAttemptAt" +
+    " attempts(first: 5) { attemptedAt outcome error durationMs worker } } } }";
   var REDRIVE = "mutation Redrive($eventIds: [UUID!]) { redriveEvents(eventIds: $eventIds) {" +
     " redrivenCount errors { code message } } }";
 

@@ -38,12 +38,17 @@
   var DOMAIN_EVENTS = "subscription Events($detailTypes: [String!], $sources: [String!], $after: ID) {" +
     " domainEvents(detailTypes: $detailTypes, sources: $sources, after: $after) {" +
     " eventId source detailType occurredAt detail } }";
-  var STATUS_FIELDS = "lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge" +
+  // The same fields twice: each document is a literal, as the trusted-documents manifest reads them.
+  var SYSTEM_STATUS = "subscription Status { systemStatus {" +
+    " lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge" +
     " websocketConnections activeSubscriptions lastHeartbeatTasks { name count }" +
     " relayWorkers { name startedAt lastSeenAt published failed stale }" +
-    " throttledClients { client refusals }";
-  var SYSTEM_STATUS = "subscription Status { systemStatus { " + STATUS_FIELDS + " } }";
-  var SYSTEM_STATUS_NOW = "query StatusNow { systemStatus { " + STATUS_FIELDS + " } }";
+    " throttledClients { client refusals } } }";
+  var SYSTEM_STATUS_NOW = "query StatusNow { systemStatus {" +
+    " lastHeartbeatAt pendingEvents retryingEvents failedEvents oldestPendingEventAge" +
+    " websocketConnections activeSubscriptions lastHeartbeatTasks { name count }" +
+    " relayWorkers { name startedAt lastSeenAt published failed stale }" +
+    " throttledClients { client refusals } } }";
 
   var endpoint = document.body.dataset.endpoint || "/graphql/";
   var wsUrl = new URL(endpoint, window.location.href);

@@ -21,14 +21,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from schema.trusted_documents import identifiers, manifest, selectors, services
 
 PROJECT_MANIFEST = Path(settings.BASE_DIR) / "trusted-documents.json"
-DASHBOARD_SCRIPT = Path(settings.BASE_DIR) / "config" / "static" / "ops" / "ops.js"
+DASHBOARD_DIR = Path(settings.BASE_DIR) / "config" / "static" / "ops"
+DASHBOARD_SCRIPT = DASHBOARD_DIR / "ops.js"
+# The page's own panels (config/templates/ops/dashboard.html loads them).
+DASHBOARD_PANEL_SCRIPTS = [DASHBOARD_DIR / "charts.js", DASHBOARD_DIR / "deliveries.js"]
 
 
 def dashboard_scripts() -> list[Path]:
-    """The dashboard's script and the panel scripts of the modules in MODULES (config/dashboard.py
+    """The dashboard's scripts and the panel scripts of the modules in MODULES (config/dashboard.py
     includes the same ones: `static/ops/panels/<module>.js`)."""
     panels = (finders.find(f"ops/panels/{module}.js") for module in settings.MODULES)
-    return [DASHBOARD_SCRIPT, *(Path(found) for found in panels if isinstance(found, str))]
+    return [
+        DASHBOARD_SCRIPT,
+        *DASHBOARD_PANEL_SCRIPTS,
+        *(Path(found) for found in panels if isinstance(found, str)),
+    ]
 
 
 def project_manifest_text() -> str:
