@@ -88,10 +88,11 @@ def text_files(root: Path) -> Iterator[Path]:
 
 def rename(root: Path, *, project_name: str, prefix: str, bus_name: str) -> None:
     """Every `majestic` of the template as the answers have it."""
-    # Event sources: the modules', and those tests make up (startmodule's, the sample events').
+    # Event sources: the modules', those tests make up (startmodule's, the sample events'), and
+    # the prefix alone in patterns ("majestic." and "majestic.*").
     modules = [p.name for p in (root / "modules").iterdir() if p.is_dir()]
     names = "|".join(sorted({*modules, "events", "warehouse", "test", "testing"}))
-    source = re.compile(rf"\b{TEMPLATE_NAME}\.(?=(?:{names})\b)")
+    source = re.compile(rf"\b{TEMPLATE_NAME}\.(?=(?:{names})\b|\*|[\"'])")
     title = project_name.replace("_", " ").title()
     for path in text_files(root):
         text = path.read_text(encoding="utf-8")

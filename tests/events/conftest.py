@@ -20,7 +20,7 @@ AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   EventBusName: {{Type: String, Default: majestic-events}}
-  EventSourcePrefix: {{Type: String, Default: majestic}}
+  EventSourcePrefix: {{Type: String, Default: {prefix}}}
 Globals:
   Function:
     Runtime: python3.13
@@ -60,7 +60,9 @@ Resources:
 def recording_bus(tmp_path: Path, settings: Any) -> list[dict[str, Any]]:
     """Route every event of ours to tests/events/recording.py; returns what it received."""
     template = tmp_path / "template.yaml"
-    template.write_text(RECORDING_TEMPLATE.format(code_dir=TESTS_DIR))
+    template.write_text(
+        RECORDING_TEMPLATE.format(code_dir=TESTS_DIR, prefix=settings.EVENTS_SOURCE_PREFIX)
+    )
     settings.EVENTS_TEMPLATE_PATH = str(template)
     settings.EVENTS_BACKEND = "local"
     recording.reset()

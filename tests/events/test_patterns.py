@@ -35,6 +35,8 @@ EVENT = {
         },
     },
 }
+# The source prefix ("majestic."; a generated project's own, once renamed), for case tests.
+SOURCE_PREFIX = str(EVENT["source"]).split(".")[0] + "."
 
 
 def data_pattern(**conditions):
@@ -67,7 +69,7 @@ def data_pattern(**conditions):
         # prefix / suffix, also ignoring case
         ({"source": [{"prefix": "majestic."}]}, True),
         ({"source": [{"prefix": "Majestic."}]}, False),
-        ({"source": [{"prefix": {"equals-ignore-case": "MAJESTIC."}}]}, True),
+        ({"source": [{"prefix": {"equals-ignore-case": SOURCE_PREFIX.upper()}}]}, True),
         (data_pattern(file=[{"suffix": ".png"}]), False),
         (data_pattern(file=[{"suffix": {"equals-ignore-case": ".png"}}]), True),
         (data_pattern(itemCount=[{"prefix": "3"}]), False),  # prefix applies to strings only

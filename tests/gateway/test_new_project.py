@@ -48,6 +48,7 @@ def test_the_answers_rename_sources_bus_and_name_and_nothing_else(tmp_path):
             'BUS = env_str("EVENTBRIDGE_BUS_NAME", "majestic-events")\n'
             'logger = logging.getLogger("majestic.graphql")\n',
             "events/catalog.json": '{"source": "majestic.shipping"}\n',
+            "tests/test_patterns.py": 'P = [{"prefix": "majestic."}, {"wildcard": "majestic.*"}]\n',
             "README.md": "# Majestic\nMAJESTIC_X\n",
             "image.png": "",
         },
@@ -60,6 +61,9 @@ def test_the_answers_rename_sources_bus_and_name_and_nothing_else(tmp_path):
         'logger = logging.getLogger("acme_co.graphql")\n'
     )
     assert (tmp_path / "events/catalog.json").read_text() == '{"source": "acme.shipping"}\n'
+    assert (tmp_path / "tests/test_patterns.py").read_text() == (
+        'P = [{"prefix": "acme."}, {"wildcard": "acme.*"}]\n'
+    )
     assert (tmp_path / "README.md").read_text() == "# Acme Co\nACME_CO_X\n"
     assert (tmp_path / "image.png").read_bytes() == b"\x89PNG\xff\xfe majestic"
 
