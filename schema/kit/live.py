@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 import json
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
@@ -57,9 +59,33 @@ class SharedPayload:
         raise NotImplementedError
 
 
-# (id of the operation, variables, payload key) -> (operation, result); recent events only.
-_shared_results: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
+@dataclass
+class _SharedResult:
+    operation: Any  # the parsed operation it ran (held, so that its id is not reused meanwhile)
+    result: GraphQLExecutionResult
+    data_json: str | None = None  # `result.data` as JSON, once a transport asked for it
+
+
+# (id of the operation, variables, payload key) -> its result; recent events only.
+_shared_results: OrderedDict[tuple[int, str, str], _SharedResult] = OrderedDict()
+# id(result.data) -> the same entries, for shared_data_json (the transport has only the data).
+_shared_by_data: dict[int, _SharedResult] = {}
 SHARED_RESULTS_KEPT = 256
+
+
+def shared_data_json(data: object, encode: Callable[[object], str]) -> str | None:
+    """`encode(data)` computed once for every subscriber, when `data` is a shared result's data
+    (the very object, not an equal one); None for any other data, which the caller encodes.
+
+    Every subscriber of a shared payload is sent the same `data`: encoding it is per event work,
+    which a thousand subscribers would otherwise each repeat.
+    """
+    entry = _shared_by_data.get(id(data))
+    if entry is None or entry.result.data is not data:
+        return None
+    if entry.data_json is None:
+        entry.data_json = encode(data)
+    return entry.data_json
 
 
 class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -82,17 +108,19 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_operation(serially)
 
     def _execute_shared(self, payload: SharedPayload, serially: bool | None) -> Any:
-        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        coerced = self.variable_values.coerced
+        # Computed for every subscriber and event: most subscriptions pass no variables.
+        variables = json.dumps(coerced, sort_keys=True, default=str) if coerced else "{}"
         key = (id(self.operation), variables, payload.share_key)
         cached = _shared_results.get(key)
-        if cached is not None and cached[0] is self.operation:  # the same parsed document
-            return cached[1]
+        if cached is not None and cached.operation is self.operation:  # the same parsed document
+            return cached.result
         result = super().execute_operation(serially)
         # Never incremental results: the schema enables no @defer or @stream.
-        if not inspect.isawaitable(result) and not cast(GraphQLExecutionResult, result).errors:
-            _shared_results[key] = (self.operation, result)
-            while len(_shared_results) > SHARED_RESULTS_KEPT:
-                _shared_results.popitem(last=False)
+        if not inspect.isawaitable(result):
+            complete = cast(GraphQLExecutionResult, result)
+            if not complete.errors:
+                _remember_shared(key, _SharedResult(self.operation, complete))
         return result
 
     async def _execute_in_worker_thread(self, serially: bool | None) -> Any:
@@ -105,3 +133,19 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         result = await database_sync_to_async(execute)()
         return await result if inspect.isawaitable(result) else result
+
+
+def _remember_shared(key: tuple[int, str, str], entry: _SharedResult) -> None:
+    previous = _shared_results.pop(key, None)
+    if previous is not None:
+        _forget_data(previous)
+    _shared_results[key] = entry
+    if isinstance(entry.result.data, dict):
+        _shared_by_data[id(entry.result.data)] = entry
+    while len(_shared_results) > SHARED_RESULTS_KEPT:
+        _forget_data(_shared_results.popitem(last=False)[1])
+
+
+def _forget_data(entry: _SharedResult) -> None:
+    if _shared_by_data.get(id(entry.result.data)) is entry:
+        del _shared_by_data[id(entry.result.data)]
