@@ -1,5 +1,6 @@
 """How subscription events execute: in a worker thread when they need the ORM, once per document
-for payloads every subscriber reads alike, and as an EVENTS_DROPPED error when a client fell behind.
+for payloads every subscriber reads alike, and as an EVENTS_DROPPED error when a client fell behind;
+the extension hooks each result calls, looked up once per operation (PerResultExtensionsRunner).
 
 Events arrive through the process's live hub (events.fanout): a subscription only filters and
 buffers them, so one slow client never holds up another.
@@ -18,10 +19,54 @@ from channels.db import database_sync_to_async
 from django.db import models
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import StreamResultContextManager
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
+from strawberry.types.execution import StreamExecutionResult
+from strawberry.utils.await_maybe import await_maybe
 
 from events import fanout
 from schema.kit import loaders
+
+
+class PerResultExtensionsRunner(SchemaExtensionsRunner):
+    """Strawberry's extensions runner, with the hooks each streamed result calls found once per
+    operation rather than once per result.
+
+    For every event of a subscription Strawberry looks through every extension (nine here) for an
+    `on_stream_result` hook, and awaits every extension's `get_results`. Only the extensions that
+    override them are asked here: the others' are SchemaExtension's own, which do nothing and
+    return {}. The same hooks run in the same order, and the results are the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._overriding: dict[str, list[SchemaExtension]] = {}
+
+    def extensions_overriding(self, hook: str) -> list[SchemaExtension]:
+        """The extensions whose `hook` is not SchemaExtension's (in their order)."""
+        found = self._overriding.get(hook)
+        if found is None:
+            default = getattr(SchemaExtension, hook)
+            found = [
+                extension
+                for extension in self.extensions
+                if hook in vars(extension) or getattr(type(extension), hook) is not default
+            ]
+            self._overriding[hook] = found
+        return found
+
+    def on_stream_result(self, result: StreamExecutionResult) -> StreamResultContextManager:
+        return StreamResultContextManager(self.extensions_overriding("on_stream_result"), result)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for extension in self.extensions_overriding("get_results"):
+            data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
 
 def dropped_error(notice: fanout.Dropped) -> GraphQLError:
