@@ -142,6 +142,14 @@ class LiveExecutionContext(StrawberryGraphQLCoreExecutionContext):
     A `SharedPayload` is executed once per document, variables and event (see there).
     """
 
+    def __copy__(self) -> LiveExecutionContext:
+        # graphql-core copies the executor for every event of every subscription
+        # (build_per_event_executor). A shallow copy, as copy.copy makes of an object with a
+        # __dict__ and no slots, without its trip through __reduce_ex__ and copyreg.
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value
         if isinstance(payload, fanout.Dropped):

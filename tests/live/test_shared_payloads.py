@@ -4,11 +4,14 @@ subscriber's `next` message written exactly as Strawberry would write it (schema
 from __future__ import annotations
 
 import asyncio
+import copy
+import inspect
 import json
 import uuid
 from typing import Any
 
 import pytest
+from graphql.execution.executor import Executor
 
 from events import fanout
 from modules.auth.api import Principal
@@ -141,3 +144,19 @@ async def test_results_are_shared_for_recent_events_only(db, monkeypatch):
             kept.data
         )
     assert len(live._shared_results) == len(live._shared_by_data) == 2
+
+
+def test_an_executor_copies_as_copy_copy_would_without_its_detour():
+    executor_class = schema.execution_context_class
+    # __copy__ copies __dict__ only: slots anywhere in the classes would be left behind.
+    assert all(not getattr(each, "__slots__", ()) for each in executor_class.__mro__)
+    # graphql-core still makes each event's executor with copy() (build_per_event_executor).
+    assert "executor = copy(self)" in inspect.getsource(Executor.build_per_event_executor)
+    executor = object.__new__(executor_class)
+    executor.__dict__.update(root_value="source", operation=object(), collected=[1])
+    clone = copy.copy(executor)
+    assert type(clone) is executor_class
+    assert clone.__dict__ == executor.__dict__
+    assert clone.__dict__ is not executor.__dict__
+    clone.root_value = "event"
+    assert executor.root_value == "source"
