@@ -93,9 +93,11 @@ catalog: install
 manifest: install
 	$(PY) manage.py trusted_documents manifest
 
+# Every bench, or only those BENCH names: `make bench BENCH="gunicorn_workers subscriptions_bench"`.
+# The bench extras (pyproject.toml) are installed first, so a fresh checkout needs nothing else.
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam db.sqlite3 db.sqlite3-* staticfiles

@@ -1,12 +1,15 @@
 """Read (a) served by gunicorn (config/gunicorn.py) with 1 and with 2 uvicorn workers: the ratio.
 
-`.venv/bin/python -m bench.gunicorn_workers [--seconds 8] [--rounds 2] [--concurrency 8]` (also
-part of `make bench`). Seeds the database of bench/graphql_vs_rest (PostgreSQL, 10,000 items;
-`--database-url` or GRAPHQL_BENCH_DATABASE_URL), then, each round, starts the production server
+`make bench BENCH=gunicorn_workers` (installs the bench extras first), or
+`.venv/bin/python -m bench.gunicorn_workers [--seconds 8] [--rounds 3] [--concurrency 8]`. Seeds the
+database of bench/graphql_vs_rest (PostgreSQL, 10,000 items; `--database-url` or
+GRAPHQL_BENCH_DATABASE_URL), with the project's own settings (this bench needs none of the REST
+baseline's packages), then, each round, starts the production server
 (the Procfile's `web` command, DJANGO_ENV=production, the in-process relay off) with
 WEB_CONCURRENCY=1 and with 2, the order alternating by round, and drives read (a)
 (`shippingItems(first: 100)` with batches and centers) from the load generator's own process.
-Prints req/s and p50/p99 per worker count (median of rounds) and the ratio of 2 workers to 1.
+Prints req/s and p50/p99 per worker count (median of rounds), the ratio of 2 workers to 1 (of
+the medians) and each round's ratio (1 and 2 workers measured back to back).
 With two cores, the load generator and PostgreSQL share them with the workers: the ratio says
 how much a second worker buys on this machine, not on a dedicated one.
 """
@@ -149,7 +152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 8)))
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument(
         "--database-url",
         default=os.environ.get("GRAPHQL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -163,19 +166,25 @@ def main(argv: list[str] | None = None) -> None:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": args.database_url,
-        "DJANGO_SETTINGS_MODULE": "bench.graphql_vs_rest.settings",
+        # The project's settings: the bench settings add the REST baseline (DRF), which seeding
+        # and serving read (a) do not need.
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "AUTH_PRINT_VERIFICATION_CODES": "false",
         "EVENTS_RELAY_IN_PROCESS": "false",
         "PYTHONWARNINGS": "ignore",
     }
     print("Seeding (bench/graphql_vs_rest: 10,000 items) ...", flush=True)
-    subprocess.run(
+    seeded = subprocess.run(
         [sys.executable, "-m", "bench.graphql_vs_rest.prepare"],
         cwd=ROOT,
         env=seed_env,
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    if seeded.returncode:
+        # Its output is captured (it ends with a token): say why it failed, not just that it did.
+        raise SystemExit(f"Seeding failed (exit {seeded.returncode}):\n{seeded.stderr[-3000:]}")
     env = production_environment(args.database_url)
     token = staff_token(env)
     runs: dict[int, list[dict]] = {1: [], 2: []}
@@ -202,7 +211,16 @@ def main(argv: list[str] | None = None) -> None:
         p50 = statistics.median(r["p50_ms"] for r in results)
         p99 = statistics.median(r["p99_ms"] for r in results)
         print(f"{workers:>8} {medians[workers]:9.1f} {p50:8.1f} {p99:8.1f}")
-    print(f"\nratio, 2 workers / 1 worker: {medians[2] / medians[1]:.2f}x")
+    print(f"\nratio, 2 workers / 1 worker: {medians[2] / medians[1]:.2f}x (of the medians)")
+    by_round = [
+        two["requests_per_second"] / one["requests_per_second"]
+        for one, two in zip(runs[1], runs[2], strict=True)
+    ]
+    print(
+        "round by round: "
+        + ", ".join(f"{ratio:.2f}x" for ratio in by_round)
+        + f" (median {statistics.median(by_round):.2f}x)"
+    )
 
 
 if __name__ == "__main__":

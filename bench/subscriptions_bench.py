@@ -4,6 +4,9 @@
 delivery latency p50/p99 (from the moment the relay would publish to the moment a client has the
 message), events/s delivered (messages to all clients per second), server memory per connection,
 and the largest N held without errors (no failed connection, dropped event or missing message).
+Each side's CPU while the events are delivered, as a share of one core: the servers' (summed, with
+CPU ms per event) and this process's (the clients and the publishing call). A side near 100 % is
+the bottleneck; both well below it means the latency is each event's fan-out time, not queueing.
 
 The server is `tests.live.app` (the real app plus a test-only publish endpoint that calls
 events.fanout.publish from a worker thread, exactly as the relay does), on a throwaway SQLite
@@ -13,7 +16,10 @@ the same 2-core machine, so the figures include their share of the CPU.
 Environment: BENCH_WS_STEPS (default "100,250,500,1000,1500,2000"), BENCH_WS_EVENTS (100),
 BENCH_WS_COMPRESSION (1: clients accept permessage-deflate, like browsers), BENCH_WS_RATE (events
 per second the publisher keeps, default 5; 0 publishes them all at once, which measures how long
-a burst takes to drain rather than how long one event takes to reach everybody).
+a burst takes to drain rather than how long one event takes to reach everybody), BENCH_WS_ROUNDS
+(rounds per N, default 1; with more, a line of medians follows each N: p50, p99 and CPU are the
+medians of the rounds' figures; memory per connection counts in the first round only, as later ones
+reuse what the first freed).
 
 Several processes: BENCH_WS_PROCESSES=2 BENCH_REDIS_URL=redis://127.0.0.1:6379/7 starts that many
 uvicorn processes on the Redis channel layer (production's set-up), spreads the subscribers over
@@ -43,6 +49,8 @@ EVENTS = int(os.environ.get("BENCH_WS_EVENTS", "100"))
 COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION", "1") == "1"
 PROCESSES = int(os.environ.get("BENCH_WS_PROCESSES", "1"))
 RATE = float(os.environ.get("BENCH_WS_RATE", "5"))
+ROUNDS = int(os.environ.get("BENCH_WS_ROUNDS", "1"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 SUBSCRIPTION = 'subscription { domainEvents(detailTypes: ["Bench"]) { eventId detail } }'
 OPEN_AT_ONCE = 50
@@ -58,10 +66,36 @@ class Round:
     first_publish: float = 0.0
     last_receive: float = 0.0
     memory_per_connection_kib: float = 0.0
+    server_cpu_seconds: float = 0.0  # while the events were delivered, all servers together
+    client_cpu_seconds: float = 0.0  # this process (clients, publishing call) meanwhile
+    delivery_seconds: float = 0.0  # from the first publish to the last message received
 
     @property
     def delivered(self) -> int:
         return len(self.latencies)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
+
+    @property
+    def p99_ms(self) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    @property
+    def server_cpu_share(self) -> float:
+        return self.server_cpu_seconds / max(self.delivery_seconds, 1e-9)
+
+    @property
+    def client_cpu_share(self) -> float:
+        return self.client_cpu_seconds / max(self.delivery_seconds, 1e-9)
+
+    @property
+    def server_cpu_ms_per_event(self) -> float:
+        return self.server_cpu_seconds * 1000 / EVENTS
 
     @property
     def ok(self) -> bool:
@@ -70,6 +104,13 @@ class Round:
             and not self.receive_errors
             and self.delivered == self.subscribers * EVENTS
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (/proc/<pid>/stat)."""
+    # The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def rss_kib(pid: int) -> int:
@@ -143,6 +184,8 @@ async def run_round(servers: list[LiveServer], authorization: str, subscribers: 
     result.memory_per_connection_kib = (after - before) / max(1, len(sockets))
 
     readers = [asyncio.create_task(receive_all(ws, result)) for ws in sockets]
+    server_cpu = sum(cpu_seconds(s.pid) for s in servers)
+    client_cpu = time.process_time()
     result.first_publish = time.time()
     # Published one by one from a server thread, as the relay does; the call returns when all went.
     payload = {
@@ -155,6 +198,9 @@ async def run_round(servers: list[LiveServer], authorization: str, subscribers: 
         httpx.post, f"{server.url}/test-only/publish", json=payload, timeout=600
     )
     await asyncio.gather(*readers)
+    result.server_cpu_seconds = sum(cpu_seconds(s.pid) for s in servers) - server_cpu
+    result.client_cpu_seconds = time.process_time() - client_cpu
+    result.delivery_seconds = max(result.last_receive, time.time()) - result.first_publish
 
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     for each in servers:
@@ -164,20 +210,36 @@ async def run_round(servers: list[LiveServer], authorization: str, subscribers: 
 
 def report(result: Round) -> None:
     if result.latencies:
-        ordered = sorted(result.latencies)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
         elapsed = max(result.last_receive - result.first_publish, 1e-9)
         rate = result.delivered / elapsed
     else:
-        p50 = p99 = rate = float("nan")
+        rate = float("nan")
     print(
         f"  N={result.subscribers:>5}"
         f"  delivered {result.delivered:>7}/{result.subscribers * EVENTS:<7}"
-        f"  p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  {rate:9.0f} events/s"
+        f"  p50 {result.p50_ms:8.1f} ms  p99 {result.p99_ms:8.1f} ms  {rate:9.0f} events/s"
         f"  {result.memory_per_connection_kib:6.1f} KiB/conn"
+        f"  CPU: server {result.server_cpu_share:4.0%}"
+        f" ({result.server_cpu_ms_per_event:.0f} ms/event)"
+        f", client {result.client_cpu_share:4.0%}"
         f"  errors: connect {result.connect_errors}, receive {result.receive_errors}"
         f"  {'ok' if result.ok else 'FAILED'}",
+        flush=True,
+    )
+
+
+def report_medians(rounds: list[Round]) -> None:
+    def median(figure: str) -> float:
+        return statistics.median(getattr(r, figure) for r in rounds)
+
+    print(
+        f"  N={rounds[0].subscribers:>5}  median of {len(rounds)} rounds:"
+        f"  p50 {median('p50_ms'):.1f} ms  p99 {median('p99_ms'):.1f} ms"
+        f"  (p99 by round: {', '.join(f'{r.p99_ms:.0f}' for r in rounds)})"
+        f"  CPU: server {median('server_cpu_share'):.0%}"
+        f" ({median('server_cpu_ms_per_event'):.0f} ms/event),"
+        f" client {median('client_cpu_share'):.0%}"
+        f"  {rounds[0].memory_per_connection_kib:.1f} KiB/conn (first round)",
         flush=True,
     )
 
@@ -186,16 +248,23 @@ async def bench(servers: list[LiveServer]) -> None:
     authorization = f"Bearer {servers[0].make_user('staff')['token']}"
     held = 0
     for subscribers in STEPS:
-        started = time.perf_counter()
-        try:
-            result = await run_round(servers, authorization, subscribers)
-        except Exception as exc:  # a round that breaks the server or the harness is a failed round
-            elapsed = time.perf_counter() - started
-            print(f"  N={subscribers:>5}  FAILED after {elapsed:.0f} s: {exc!r}")
+        rounds: list[Round] = []
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            try:
+                result = await run_round(servers, authorization, subscribers)
+            except Exception as exc:  # a round that breaks the server or harness is a failed one
+                elapsed = time.perf_counter() - started
+                print(f"  N={subscribers:>5}  FAILED after {elapsed:.0f} s: {exc!r}")
+                break
+            report(result)
+            if not result.ok:
+                break
+            rounds.append(result)
+        if len(rounds) < ROUNDS:
             break
-        report(result)
-        if not result.ok:
-            break
+        if ROUNDS > 1:
+            report_medians(rounds)
         held = subscribers
     print(f"  largest N held without errors: {held} (goal 1,000; steps {STEPS})")
 
@@ -210,7 +279,8 @@ def main() -> None:
     print(
         f"{EVENTS} events to N subscribers of domainEvents on {PROCESSES} uvicorn process(es)"
         f" ({layer}, SQLite; {RATE:g} events/s; compression {'on' if COMPRESSION else 'off'};"
-        f" {os.cpu_count()} cores)"
+        f" {ROUNDS} round(s) per N; {os.cpu_count()} cores; load average"
+        f" {os.getloadavg()[0]:.1f})"
     )
     os.environ.pop("DATABASE_URL", None)  # a throwaway SQLite database, whatever the shell says
     os.environ.pop("REDIS_URL", None)

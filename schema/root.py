@@ -19,8 +19,10 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.tools import merge_types
@@ -44,7 +46,7 @@ from schema.kit.extensions import (
     tag_error_codes,
 )
 from schema.kit.input_text import TextCheckedExecution, ValidTextInStringLiterals
-from schema.kit.live import LiveExecutionContext
+from schema.kit.live import LiveExecutionContext, PerResultExtensionsRunner
 from schema.kit.metrics import OperationMetrics
 from schema.kit.tracing import TracedOperations
 
@@ -94,6 +96,11 @@ def roots(attribute: str) -> list[type]:
 
 
 class MajesticSchema(Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PerResultExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         return self._masked(super().execute_sync(*args, **kwargs))
 

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import logging
 import random
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -53,7 +53,7 @@ from modules.auth.api import (
 )
 from request_state import CORRELATION_HEADER, correlation_id, current_actor, new_correlation_id
 from schema.guard.extension import admit_subscription
-from schema.kit import loaders, metrics
+from schema.kit import live, loaders, metrics
 from schema.kit.context import Context
 from schema.kit.live_counts import live_counts
 from schema.trusted_documents import gate as trusted_documents
@@ -291,6 +291,26 @@ def _malformed(message: object) -> str | None:
     return None
 
 
+def _shared_next_message(message: object, encode: Callable[[object], str]) -> str | None:
+    """A `next` message carrying a shared result's data (schema.kit.live.SharedPayload), as
+    `encode(message)` would write it, with the data encoded once for all its subscribers; None
+    for any other message. Only the plain shape, `{"id", "type": "next", "payload": {"data"}}`
+    in that order (no errors, no extensions), is written this way: the rest goes to `encode`."""
+    if not (
+        isinstance(message, dict)
+        and list(message) == ["id", "type", "payload"]
+        and message["type"] == "next"
+        and isinstance(message["id"], str)
+        and isinstance(message["payload"], dict)
+        and list(message["payload"]) == ["data"]
+    ):
+        return None
+    data = live.shared_data_json(message["payload"]["data"], encode)
+    if data is None:
+        return None
+    return f'{{"id":{encode(message["id"])},"type":"next","payload":{{"data":{data}}}}}'
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, with every message's shape checked before Strawberry reads it."""
 
@@ -461,6 +481,13 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         await self._unwatch_access()
         with contextlib.suppress(OSError, RuntimeError):
             await super().close(code=code, reason=reason)
+
+    def encode_json(self, data: object) -> str | bytes:
+        return _shared_next_message(data, self._encode_text) or super().encode_json(data)
+
+    def _encode_text(self, data: object) -> str:
+        encoded = super().encode_json(data)
+        return encoded.decode() if isinstance(encoded, bytes) else encoded
 
     def decode_json(self, data: str | bytes) -> object:
         try:

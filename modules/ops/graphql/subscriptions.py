@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from channels.db import database_sync_to_async
@@ -24,6 +25,8 @@ from schema.kit.permissions import ApiKey, Require, Staff
 MAX_FILTER_VALUES = 50
 # Events read from the outbox per query while replaying.
 REPLAY_PAGE_SIZE = 200
+# Live events' DomainEvent, by the envelope the hub handed every subscriber (recent ones only).
+LIVE_EVENTS_KEPT = 256
 
 T = TypeVar("T")
 
@@ -57,6 +60,26 @@ class EventFilter:
             and (self.detail_types is None or item.get("detailType") in self.detail_types)
             and (self.sources is None or item.get("source") in self.sources)
         )
+
+
+# id(envelope) -> (envelope, its DomainEvent); the envelope is held so that its id is not reused.
+_live_events: OrderedDict[int, tuple[dict[str, Any], DomainEvent]] = OrderedDict()
+
+
+def _live_domain_event(envelope: dict[str, Any]) -> DomainEvent:
+    """The DomainEvent of a live envelope, made once for all the subscribers it reaches.
+
+    The hub hands every subscription the same envelope object; a thousand subscribers would
+    otherwise each build an equal DomainEvent (and parse its date) for every event.
+    """
+    cached = _live_events.get(id(envelope))
+    if cached is not None and cached[0] is envelope:
+        return cached[1]
+    event = DomainEvent.from_envelope(envelope)
+    _live_events[id(envelope)] = (envelope, event)
+    while len(_live_events) > LIVE_EVENTS_KEPT:
+        _live_events.popitem(last=False)
+    return event
 
 
 def _event_id(envelope: dict[str, object]) -> str:
@@ -123,7 +146,7 @@ async def domain_event_stream(
                     replayed.discard(_event_id(item))
                     continue
                 # Sensitive fields were left out on publishing (events.fanout.publish).
-                yield DomainEvent.from_envelope(item)
+                yield _live_domain_event(item)
 
 
 async def status_changes(
