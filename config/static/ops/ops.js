@@ -62,6 +62,7 @@
   var stopStatus = null;
   var lastStatus = null;
   var lastEventId = null; // the newest event shown: where a catch-up after a lost connection starts
+  var everLive = false; // this sign-in's connection was up once: a close now is a lost connection
   var connectionLost = false; // the live connection dropped and has not come back yet
   var throttledUntil = 0;
   var throttleTimer = null;
@@ -314,6 +315,7 @@
         },
         connected: function () {
           setConnection("live");
+          everLive = true;
           if (connectionLost) {
             connectionLost = false;
             // The feed resumes after the last event shown: what was missed is replayed first.
@@ -326,10 +328,14 @@
         },
         closed: function (event) {
           if (!live) return; // disconnect() closed it on purpose
-          connectionLost = true;
-          setConnection("reconnecting");
-          showConnectionNotice("Connection lost: reconnecting… No event is lost: those missed " +
-            "meanwhile are replayed when the connection is back.");
+          if (everLive) {
+            connectionLost = true;
+            setConnection("reconnecting");
+            showConnectionNotice("Connection lost: reconnecting… No event is lost: those missed " +
+              "meanwhile are replayed when the connection is back.");
+          } else {
+            setConnection("offline");
+          }
           if (event && event.code === 4403) {
             // Refused credentials: renew them before the client tries again, or sign out.
             refreshAccessToken().then(function (renewed) {
@@ -364,7 +370,7 @@
       live = null; // first: the closed handler then knows this close was wanted
       closing.dispose();
     }
-    connectionLost = false;
+    everLive = connectionLost = false;
     showConnectionNotice("");
     setConnection("offline");
   }
