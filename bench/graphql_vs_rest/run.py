@@ -187,12 +187,16 @@ def target(
 
 
 def check_same_json(
-    bases: dict[str, str], authorization: str, queries: list[str], variables: Variables
+    bases: dict[str, str],
+    authorization: str,
+    queries: list[str],
+    variables: Variables,
+    variants: list[Variant],
 ) -> None:
     """Every variant must serve the same data before anything is timed."""
     for query in queries:
         answers = {}
-        for variant in VARIANTS:
+        for variant in variants:
             url, body = target(variant, query, bases, variables)
             status, _, content = get(url, authorization=authorization, body=body)
             payload = json.loads(content)
@@ -312,25 +316,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     authorization = f"Bearer {token}"
     variables: Variables = {documents.ARRIVALS: {documents.ARRIVALS_ITEM: item_id}}
-    graphene_python = ensure_graphene_venv()
-    graphene_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.graphql_vs_rest.graphene_app.settings"}
+    variants = [v for v in VARIANTS if not args.variant or v.key in args.variant or v.key == "hand"]
 
     with (
         uvicorn(PROJECT_PYTHON, "config.asgi:application", env) as (project_base, project_pid),
-        uvicorn(
-            graphene_python, "bench.graphql_vs_rest.graphene_app.asgi:application", graphene_env
-        ) as (
-            graphene_base,
-            graphene_pid,
-        ),
+        contextlib.ExitStack() as stack,
     ):
-        bases = {"project": project_base, "graphene": graphene_base}
-        pids = {"project": project_pid, "graphene": graphene_pid}
+        bases = {"project": project_base}
+        pids = {"project": project_pid}
+        # graphene-django's server (and its virtualenv) only when one of its variants runs: the
+        # project's variants can be compared without it.
+        if any(v.server == "graphene" for v in variants):
+            graphene_python = ensure_graphene_venv()
+            graphene_env = {
+                **env,
+                "DJANGO_SETTINGS_MODULE": "bench.graphql_vs_rest.graphene_app.settings",
+            }
+            bases["graphene"], pids["graphene"] = stack.enter_context(
+                uvicorn(
+                    graphene_python,
+                    "bench.graphql_vs_rest.graphene_app.asgi:application",
+                    graphene_env,
+                )
+            )
         print("Checking that every variant serves the same JSON ...", flush=True)
-        check_same_json(bases, authorization, queries, variables)
-        variants = [
-            v for v in VARIANTS if not args.variant or v.key in args.variant or v.key == "hand"
-        ]
+        check_same_json(bases, authorization, queries, variables, variants)
         runs: dict[str, dict[str, list[dict]]] = {q: {v.key: [] for v in variants} for q in queries}
         for round_number in range(args.rounds):
             # Rotate the order each round: no variant always runs first (or last) on a busy machine.
