@@ -9,7 +9,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "graphene_django",
+    "events",
     "modules.user",
+    "modules.jobs",
     "modules.distribution",
     "modules.shipping",
 ]
