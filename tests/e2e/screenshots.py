@@ -86,7 +86,8 @@ async def ops(server: LiveServer, browser: Chromium) -> list[Path]:
     await page.click("#refresh-deliveries")
     await page.wait_for("document.querySelectorAll('#delivery-rows tr').length >= 2")
     await page.wait_for("document.querySelectorAll('#event-feed li').length >= 3")
-    # The failed attempts reach the chart with the next systemStatus read (every 15 s).
+    # The failed attempts reach the chart with the next systemStatus push (the server looks
+    # every LIVE_STATUS_POLL_SECONDS).
     failures = "JSON.parse(document.getElementById('chart-failures').dataset.totals || '{}')"
     await page.wait_for(f"{failures}.deliveriesFailed >= 2", timeout=30)
     await page.evaluate("window.scrollTo(0, 0)")

@@ -31,7 +31,7 @@ def test_every_fixed_operation_of_the_functions_and_the_dashboard_is_in_the_mani
     ids = {f"sha256:{operation['id']}" for operation in manifest["operations"]}
     sent = {heartbeat.HEARTBEAT}
     functions = ["Heartbeat"]
-    dashboard = ["SignIn", "Refresh", "SignOut", "Me", "Events", "Status", "StatusNow"]
+    dashboard = ["SignIn", "Refresh", "SignOut", "Me", "Events", "Status"]
     dashboard += ["EventStats", "Deliveries", "Redrive"]  # the page's charts and dead events
     dashboard += ["RunningJobs", "RecentJobs", "JobRowErrors", "CancelJob"]  # the jobs panel
     # sample: begin
