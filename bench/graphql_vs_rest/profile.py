@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument(
         "--cprofile-hand", action="store_true", help="profile the hand-written view instead"
     )
+    parser.add_argument(
+        "--cprofile-dump", default=None, help="also write the raw profile to this file (pstats)"
+    )
     parser.add_argument("--sort", default="cumulative", help="pstats order (e.g. tottime)")
     parser.add_argument("--lines", type=int, default=40, help="functions to print")
     parser.add_argument(
@@ -177,6 +180,8 @@ def main() -> None:
         with ablation.mode(args.cprofile_mode or ablation.OURS):
             profiled()
             profiler.runcall(lambda: [profiled() for _ in range(requests)])
+        if args.cprofile_dump:
+            profiler.dump_stats(args.cprofile_dump)
         stats = pstats.Stats(profiler).sort_stats(args.sort)
         stats.print_stats(args.lines)
         for function in args.callers:

@@ -22,6 +22,8 @@ mutation field 10, and a list its items.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -354,16 +356,22 @@ def requested_cost(
     return Requested(cost, walk.refusals)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Charge:
     response_key: str
     weight: int  # per object (or per value of a weighted scalar)
     extra: int  # once, whatever it returned: a mutation field's
     selection_sets: tuple[SelectionSetNode, ...]  # an object's: what it is charged for in turn
     child_type: Any  # the object's type (None: a leaf)
+    # The charges of each object it returns, once the first one was priced (a concrete type's
+    # only: an abstract type's depend on each object's __typename).
+    child_plan: list[Charge] | None = None
 
 
 class _ActualCost:
+    """Prices one operation's data. Kept per document (`actual_cost`): its plans are worked out
+    once per selection and type, then each request only walks its data."""
+
     def __init__(self, rules: CostRules, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
         self.rules = rules
         self.fragments = fragments
@@ -434,13 +442,9 @@ class _ActualCost:
         self.plans[key] = plan
         return plan
 
-    def object(
-        self, nodes: tuple[SelectionSetNode, ...], parent: Any, data: Mapping[str, Any]
-    ) -> int:
-        if is_abstract_type(parent) and isinstance(data.get("__typename"), str):
-            parent = self.rules.schema.get_type(data["__typename"]) or parent
+    def object(self, plan: list[Charge], data: Mapping[str, Any]) -> int:
         total = 0
-        for charge in self.plan(nodes, parent):
+        for charge in plan:
             if charge.response_key in data:
                 total += charge.extra + self.value(charge, data[charge.response_key])
         return total
@@ -449,10 +453,52 @@ class _ActualCost:
         if value is None:
             return 0
         if type(value) is list:
-            return sum(self.value(charge, item) for item in value)
-        if charge.child_type is not None and isinstance(value, Mapping):
-            return charge.weight + self.object(charge.selection_sets, charge.child_type, value)
+            total = 0
+            for item in value:
+                total += self.value(charge, item)
+            return total
+        if charge.child_type is not None and (type(value) is dict or isinstance(value, Mapping)):
+            return charge.weight + self.object(self.child_plan(charge, value), value)
         return charge.weight
+
+    def child_plan(self, charge: Charge, data: Mapping[str, Any]) -> list[Charge]:
+        if charge.child_plan is not None:
+            return charge.child_plan
+        child_type = charge.child_type
+        if is_abstract_type(child_type):
+            typename = data.get("__typename")
+            concrete = self.rules.schema.get_type(typename) if isinstance(typename, str) else None
+            return self.plan(charge.selection_sets, concrete or child_type)
+        charge.child_plan = self.plan(charge.selection_sets, child_type)
+        return charge.child_plan
+
+
+# The pricers of the documents seen last, by operation node (kept with it, so an id is never
+# reused while its entry lives): a trusted or cached document is parsed once, and its plans
+# outlive the request. Bounded: a document seen once costs one walk more, never memory.
+_PRICERS: OrderedDict[tuple[int, int], tuple[OperationDefinitionNode, _ActualCost]] = (
+    OrderedDict()
+)
+_PRICERS_KEPT = 256
+_PRICERS_LOCK = threading.Lock()
+
+
+def _pricer(
+    rules: CostRules,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> _ActualCost:
+    key = (id(rules), id(operation))
+    with _PRICERS_LOCK:
+        kept = _PRICERS.get(key)
+        if kept is not None and kept[0] is operation:
+            _PRICERS.move_to_end(key)
+            return kept[1]
+        pricer = _ActualCost(rules, fragments)
+        _PRICERS[key] = (operation, pricer)
+        if len(_PRICERS) > _PRICERS_KEPT:
+            _PRICERS.popitem(last=False)
+        return pricer
 
 
 def actual_cost(
@@ -463,8 +509,9 @@ def actual_cost(
 ) -> int:
     if not data:
         return 0
+    pricer = _pricer(rules, operation, fragments)
     root = rules.schema.get_root_type(operation.operation)
-    return _ActualCost(rules, fragments).object((operation.selection_set,), root, data)
+    return pricer.object(pricer.plan((operation.selection_set,), root), data)
 
 
 def describe_directive_arguments(graphql_schema: GraphQLSchema) -> None:

@@ -211,3 +211,43 @@ def test_an_invalid_subscription_is_left_to_validation_not_priced():
         "subscription { domainEvents { nope } }",
     ):
         assert admit_subscription(schema._schema, document, None, {}, None) is None
+
+
+def test_a_document_sent_again_is_charged_for_what_this_run_returned(client):
+    """The pricing plans outlive the request (per parsed document); the counts never do."""
+    from tests.shipping.factories import make_items
+
+    staff = bearer(make_staff())
+    query = (
+        "{ shippingItems(first: 10) { edges { node { uuid batches(first: 2) { totalCount } } } } }"
+    )
+    make_items(2)
+    first = call_graphql(client, query, authorization=staff).extensions["cost"]
+    make_items(3)
+    again = call_graphql(client, query, authorization=staff).extensions["cost"]
+    assert (first["actualQueryCost"], again["actualQueryCost"]) == (1 + 2 * 3, 1 + 5 * 3)  # per item: edge, node, batches
+    assert first["requestedQueryCost"] == again["requestedQueryCost"]
+
+
+def test_an_abstract_field_is_charged_through_the_fragment_of_what_it_returned(client, network):
+    """`node(id:)` returns an interface: the fragment of the object's own type is charged, the
+    other type's fragment is not."""
+    from modules.shipping.models import ShippingItem
+    from strawberry.relay import to_base64
+
+    item = ShippingItem.objects.order_by("id").first()
+    assert item is not None
+    query = (
+        "query($id: ID!) { node(id: $id) { ... on ShippingItem { batches { edges { node { alias } } } }"
+        " ... on Transport { sourceCenter { name } destinationCenter { name } } } }"
+    )
+    answer = call_graphql(
+        client,
+        query,
+        {"id": to_base64("ShippingItem", item.uuid)},
+        authorization=bearer(make_staff()),
+    )
+    batches = len(answer["data"]["node"]["batches"]["edges"])
+    assert batches == 1
+    # node 1, its batches connection 1, each batch's edge and node 2
+    assert answer.extensions["cost"]["actualQueryCost"] == 1 + 1 + batches * 2
