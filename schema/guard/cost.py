@@ -463,7 +463,9 @@ class _ActualCost:
             return total
         if charge.child_type is None or not (type(value) is dict or isinstance(value, Mapping)):
             return charge.weight
-        plan = charge.child_plan if charge.child_plan is not None else self.child_plan(charge, value)
+        plan = charge.child_plan
+        if plan is None:
+            plan = self.child_plan(charge, value)
         return charge.weight + (self.object(plan, value) if plan else 0)
 
     def child_plan(self, charge: Charge, data: Mapping[str, Any]) -> list[Charge]:
@@ -481,9 +483,7 @@ class _ActualCost:
 # The pricers of the documents seen last, by operation node (kept with it, so an id is never
 # reused while its entry lives): a trusted or cached document is parsed once, and its plans
 # outlive the request. Bounded: a document seen once costs one walk more, never memory.
-_PRICERS: OrderedDict[tuple[int, int], tuple[OperationDefinitionNode, _ActualCost]] = (
-    OrderedDict()
-)
+_PRICERS: OrderedDict[tuple[int, int], tuple[OperationDefinitionNode, _ActualCost]] = OrderedDict()
 _PRICERS_KEPT = 256
 _PRICERS_LOCK = threading.Lock()
 

@@ -225,20 +225,23 @@ def test_a_document_sent_again_is_charged_for_what_this_run_returned(client):
     first = call_graphql(client, query, authorization=staff).extensions["cost"]
     make_items(3)
     again = call_graphql(client, query, authorization=staff).extensions["cost"]
-    assert (first["actualQueryCost"], again["actualQueryCost"]) == (1 + 2 * 3, 1 + 5 * 3)  # per item: edge, node, batches
+    # The connection 1, then per item its edge, its node and its batches' connection.
+    assert (first["actualQueryCost"], again["actualQueryCost"]) == (1 + 2 * 3, 1 + 5 * 3)
     assert first["requestedQueryCost"] == again["requestedQueryCost"]
 
 
 def test_an_abstract_field_is_charged_through_the_fragment_of_what_it_returned(client, network):
     """`node(id:)` returns an interface: the fragment of the object's own type is charged, the
     other type's fragment is not."""
-    from modules.shipping.models import ShippingItem
     from strawberry.relay import to_base64
+
+    from modules.shipping.models import ShippingItem
 
     item = ShippingItem.objects.order_by("id").first()
     assert item is not None
     query = (
-        "query($id: ID!) { node(id: $id) { ... on ShippingItem { batches { edges { node { alias } } } }"
+        "query($id: ID!) { node(id: $id) {"
+        " ... on ShippingItem { batches { edges { node { alias } } } }"
         " ... on Transport { sourceCenter { name } destinationCenter { name } } } }"
     )
     answer = call_graphql(
