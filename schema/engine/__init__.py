@@ -10,7 +10,9 @@ checked, in COMPATIBILITY.md beside it.
 - execution.py: column fields read straight from rows, direct resolvers, prefetched connections;
 - plans.py: objects completed by a plan compiled once per selection;
 - nested_pages.py: nested connections fetched as windowed pages in one query per level;
-- hint_cache.py: strawberry-django's optimizer walk kept per selection.
+- hint_cache.py: strawberry-django's optimizer walk kept per selection;
+- identity.py: what is learnt per parsed operation, kept by the operation's identity (also what
+  the guard's actual cost keeps per document).
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ from schema.engine.execution import (
     page_info_without_cursors,
     shortcuts_on,
 )
+from schema.engine.identity import IdentityMap
 from schema.engine.plans import PlannedExecution
 
-__all__ = ["install", "ordinary_execution", "page_info_without_cursors", "shortcuts_on"]
+__all__ = [
+    "IdentityMap",
+    "install",
+    "ordinary_execution",
+    "page_info_without_cursors",
+    "shortcuts_on",
+]
 
 
 def install(schema: strawberry.Schema) -> None:

@@ -22,8 +22,6 @@ mutation field 10, and a list its items.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +50,8 @@ from graphql import (
 )
 from strawberry.schema_directive import Location
 from strawberry.utils.str_converters import to_camel_case
+
+from schema.engine import IdentityMap
 
 MUTATION_WEIGHT = 10
 SLICING_ARGUMENTS = ("first", "last")
@@ -162,6 +162,8 @@ class CostRules:
                     self.rules[type_.name, name] = _rule(field)
         mutation = schema.mutation_type
         self.mutation_name = mutation.name if mutation is not None else None
+        # The actual cost's pricer of each operation seen (`actual_cost`).
+        self.pricers: IdentityMap[_ActualCost] = IdentityMap()
 
     def rule(self, type_name: str, field_name: str) -> FieldRule:
         return self.rules[type_name, field_name]
@@ -480,32 +482,6 @@ class _ActualCost:
         return charge.child_plan
 
 
-# The pricers of the documents seen last, by operation node (kept with it, so an id is never
-# reused while its entry lives): a trusted or cached document is parsed once, and its plans
-# outlive the request. Bounded: a document seen once costs one walk more, never memory.
-_PRICERS: OrderedDict[tuple[int, int], tuple[OperationDefinitionNode, _ActualCost]] = OrderedDict()
-_PRICERS_KEPT = 256
-_PRICERS_LOCK = threading.Lock()
-
-
-def _pricer(
-    rules: CostRules,
-    operation: OperationDefinitionNode,
-    fragments: Mapping[str, FragmentDefinitionNode],
-) -> _ActualCost:
-    key = (id(rules), id(operation))
-    with _PRICERS_LOCK:
-        kept = _PRICERS.get(key)
-        if kept is not None and kept[0] is operation:
-            _PRICERS.move_to_end(key)
-            return kept[1]
-        pricer = _ActualCost(rules, fragments)
-        _PRICERS[key] = (operation, pricer)
-        if len(_PRICERS) > _PRICERS_KEPT:
-            _PRICERS.popitem(last=False)
-        return pricer
-
-
 def actual_cost(
     rules: CostRules,
     operation: OperationDefinitionNode,
@@ -514,7 +490,10 @@ def actual_cost(
 ) -> int:
     if not data:
         return 0
-    pricer = _pricer(rules, operation, fragments)
+    # Kept per parsed document (the parser cache hands the same one back), gone with it.
+    pricer = rules.pricers.get(operation)
+    if pricer is None:
+        pricer = rules.pricers[operation] = _ActualCost(rules, fragments)
     root = rules.schema.get_root_type(operation.operation)
     return pricer.object(pricer.plan((operation.selection_set,), root), data)
 
