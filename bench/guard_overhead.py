@@ -1,13 +1,14 @@
-"""What the guard (schema/guard/) costs on read (a): cost analysis and the client's bucket.
+"""What the guard (schema/guard/) costs on a read: cost analysis and the client's bucket.
 
-    python -m bench.guard_overhead [--rounds 9] [--requests 30] [--redis]
+    python -m bench.guard_overhead [--query items|transports|arrivals] [--rounds 9]
+        [--requests 30] [--redis]
 
 In process, on the bench database of bench/graphql_vs_rest (PostgreSQL, 10,000 items; made when
-missing): read (a) through the GraphQL endpoint with the guard as it runs, and with its
-admission and settlement replaced by no-ops, interleaved round by round. Prints the median
-wall-clock ms per request of each and the overhead as a share of the median latency (the issue's
-target: under 5 %). `--redis` keeps the buckets in Redis (REDIS_URL, default the local one), as
-several gateway processes would.
+missing): read (a), or the --query given, through the GraphQL endpoint with the guard as it runs,
+and with its admission and settlement replaced by no-ops, interleaved round by round. Prints the
+median wall-clock ms per request of each and the overhead as a share of the median latency (the
+issue's target: under 5 %). `--redis` keeps the buckets in Redis (REDIS_URL, default the local
+one), as several gateway processes would.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    parser.add_argument(
+        "--query", choices=["items", "transports", "arrivals"], default="items", help="the read"
+    )
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--requests", type=int, default=30, help="per round and variant")
+    parser.add_argument(
+        "--requests", type=int, default=None, help="per round and variant (30; transports: 3)"
+    )
     parser.add_argument("--redis", action="store_true", help="buckets in Redis (REDIS_URL)")
     args = parser.parse_args()
+    requests = args.requests or (3 if args.query == "transports" else 30)
 
     from bench.graphql_vs_rest.run import DEFAULT_DATABASE_URL, environment
 
@@ -50,13 +57,16 @@ def main() -> None:
     from django.test import Client
 
     from bench.graphql_vs_rest import documents
-    from bench.graphql_vs_rest.seed import Size, seed
+    from bench.graphql_vs_rest.seed import Size, arrivals_item_id, seed
     from modules.auth.api import access_token_for
     from schema.guard import extension
 
     call_command("migrate", verbosity=0, interactive=False)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token_for(seed(Size()))}")
-    body = {"query": documents.GRAPHQL_QUERIES[documents.ITEMS]}
+    variables = (
+        {documents.ARRIVALS_ITEM: arrivals_item_id()} if args.query == documents.ARRIVALS else {}
+    )
+    body = {"query": documents.GRAPHQL_QUERIES[args.query], "variables": variables}
 
     def read() -> None:
         response = client.post("/graphql/", body, content_type="application/json")
@@ -92,16 +102,16 @@ def main() -> None:
                 gc.collect()
                 with switch():
                     started = time.perf_counter()
-                    for _ in range(args.requests):
+                    for _ in range(requests):
                         read()
-                times[name].append((time.perf_counter() - started) * 1000 / args.requests)
+                times[name].append((time.perf_counter() - started) * 1000 / requests)
     finally:
         gc.enable()
     off, on = (statistics.median(times[name]) for name in ("guard off", "guard on"))
     store = "Redis" if args.redis else "process memory"
     print(
-        f"read (a), in process, buckets in {store}: median of {args.rounds} interleaved rounds "
-        f"x {args.requests} requests"
+        f"{args.query}, in process, buckets in {store}: median of {args.rounds} interleaved "
+        f"rounds x {requests} requests"
     )
     for name in variants:
         print(f"  {name:<10} {statistics.median(times[name]):7.2f} ms/request")
