@@ -471,8 +471,7 @@ class _ActualCost:
         return charge.weight + (self.object(plan, value) if plan else 0)
 
     def child_plan(self, charge: Charge, data: Mapping[str, Any]) -> list[Charge]:
-        if charge.child_plan is not None:
-            return charge.child_plan
+        """The charges of `data`, an object `charge` returned, before its plan is kept."""
         child_type = charge.child_type
         if is_abstract_type(child_type):
             typename = data.get("__typename")
