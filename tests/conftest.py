@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 
 class GraphQLResponse(dict):
@@ -71,6 +74,17 @@ def gql(client: Client) -> Callable[..., GraphQLResponse]:
         return result
 
     return run
+
+
+@contextmanager
+def captured_sql() -> Iterator[list[str]]:
+    """The SQL the block ran, kept when it ends. CaptureQueriesContext reads the connection's
+    query log, which Django empties when the next request starts: read after another request,
+    it shows that request's queries."""
+    statements: list[str] = []
+    with CaptureQueriesContext(connection) as queries:
+        yield statements
+    statements.extend(query["sql"] for query in queries.captured_queries)
 
 
 def bearer(user: Any) -> str:

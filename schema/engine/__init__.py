@@ -30,6 +30,7 @@ from schema.engine.execution import (
     shortcuts_on,
 )
 from schema.engine.identity import IdentityMap
+from schema.engine.nested_pages import page_rows
 from schema.engine.plans import PlannedExecution
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "install",
     "ordinary_execution",
     "page_info_without_cursors",
+    "page_rows",
     "shortcuts_on",
 ]
 

@@ -171,6 +171,18 @@ class RowsWithPages(ModelIterable):
         return iter(rows)
 
 
+def page_rows(page: QuerySet, size: int | None) -> tuple[list[Model], bool]:
+    """The first `size` rows of `page` (a queryset sliced one row past `size`, all rows when
+    None), and whether there were more. Only those rows get their prefetched relations and
+    nested pages: the row past the page tells that more come and is never read further."""
+    lookups = page._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's private prefetch state
+    rows = list(page.prefetch_related(None) if lookups else page)
+    more = size is not None and len(rows) > size
+    kept = rows[:size]
+    prefetch_all(kept, lookups)
+    return kept, more
+
+
 def prefetch_all(rows: list[Model], lookups: Iterable[Any]) -> None:
     """The nested pages of `rows`, then their other prefetch lookups (Django's)."""
     if not rows:

@@ -38,7 +38,7 @@ from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
 from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 from strawberry_django.relay.utils import resolve_edge_class
 
-from schema.engine import page_info_without_cursors, shortcuts_on
+from schema.engine import page_info_without_cursors, page_rows, shortcuts_on
 from schema.kit.input_text import refusal_of
 
 _SEPARATOR = "|"
@@ -212,8 +212,7 @@ class BoundCursorConnection(StrawberryDjangoConnectionExtension):
             last=None,
             max_results=self.max_results,
         )
-        rows = list(page)
-        has_next_page = first is not None and len(rows) > first
+        rows, has_next_page = page_rows(page, first)
         edge_class = resolve_edge_class(connection_type)
         return connection_type(
             edges=[
@@ -221,7 +220,7 @@ class BoundCursorConnection(StrawberryDjangoConnectionExtension):
                     node=connection_type.resolve_node(row, info=info, **kwargs),
                     cursor=None,  # type: ignore[arg-type]  # no cursor: reading one fails loudly
                 )
-                for row in rows[:first]
+                for row in rows
             ],
             total_count_qs=nodes,
             page_info=page_info_without_cursors(has_next_page=has_next_page),

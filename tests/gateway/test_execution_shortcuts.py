@@ -8,6 +8,8 @@ loader-backed fields, nulls, and what each caller may see.
 from __future__ import annotations
 
 import json
+import re
+from types import SimpleNamespace
 from typing import Any
 
 import django_filters
@@ -22,7 +24,7 @@ from schema.engine.execution import COLUMN, column_value, ordinary_execution
 from schema.kit.filters import apply_filters
 from schema.root import schema
 from schema.transports.http import encode_json
-from tests.conftest import bearer, call_graphql
+from tests.conftest import bearer, call_graphql, captured_sql
 from tests.factories import make_staff
 
 # Deep reads that cost more than the public limit: what they check is how the engine reads them.
@@ -149,6 +151,23 @@ def test_a_root_page_read_without_cursors_answers_the_same_and_makes_no_cursor(
         assert page["pageInfo"]["hasNextPage"] is (first is not None and first < 8 - after_rows)
 
 
+def test_the_row_past_a_root_page_gets_no_nested_page(client, network):
+    """The page reads one row more than `first` to tell that more come; that row's nested
+    lists are never shown, so the nested pages' query asks for the page's own rows only."""
+    query = """{ transports(first: 2) { pageInfo { hasNextPage } edges { node {
+        uuid batches(first: 1) { edges { node { alias } } } } } } }"""
+    staff = bearer(make_staff())
+    with captured_sql() as queries:
+        fast = call_graphql(client, query, authorization=staff)
+    with ordinary_execution():
+        assert call_graphql(client, query, authorization=staff) == fast
+    assert fast["data"]["transports"]["pageInfo"]["hasNextPage"] is True  # three transports
+    batch_pages = [sql for sql in queries if 'FROM "shipping_shippingbatch"' in sql]
+    assert len(batch_pages) == 1
+    parents = re.search(r'"transport_id" IN \(([^)]*)\)', batch_pages[0])
+    assert parents is not None and len(parents.group(1).split(",")) == 2
+
+
 def test_a_field_with_its_own_permission_still_refuses(client, network):
     """`inventory` is staff only: a driver reading centers gets FORBIDDEN, shortcuts or not."""
     first, _ = network["drivers"]
@@ -193,18 +212,22 @@ def test_responses_keep_non_ascii_text_and_huge_numbers():
 
 
 def test_a_filterset_that_acts_without_input_still_runs():
-    """apply_filters skips an idle FilterSet, but not one with a required filter."""
+    """apply_filters skips an idle FilterSet, and runs a FilterSet with only the filters it is
+    given, but not one with a required filter: that one runs whole, with or without input."""
 
     class NeedsSku(django_filters.FilterSet):
         sku = django_filters.CharFilter(required=True)
+        status = django_filters.CharFilter()
 
         class Meta:
             model = ShippingItem
             fields: list[str] = []
 
-    with pytest.raises(GraphQLError) as refused:
-        apply_filters(ShippingItem.objects.all(), NeedsSku)
-    assert (refused.value.extensions or {})["code"] == "BAD_USER_INPUT"
+    for given in (None, SimpleNamespace(sku=None, status="RECEIVED")):
+        with pytest.raises(GraphQLError) as refused:
+            apply_filters(ShippingItem.objects.all(), NeedsSku, given)
+        assert (refused.value.extensions or {})["code"] == "BAD_USER_INPUT"
+        assert list((refused.value.extensions or {})["fields"]) == ["sku"]
 
 
 # Selection plans (schema/plans.py): the same answers, also where a plan must step aside.

@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 import strawberry
 import strawberry_django
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from strawberry_django.optimizer import OptimizerStore
 
 from modules.shipping.models import BatchMembership, ShippingBatch
@@ -20,7 +18,7 @@ from schema.engine.execution import NestedPageOptimizer, apply_shortcuts, ordina
 from schema.engine.hint_cache import STATIC_HINTS, hints_are_static
 from schema.engine.nested_pages import PageBuilder
 from schema.root import schema
-from tests.conftest import bearer, call_graphql
+from tests.conftest import bearer, call_graphql, captured_sql
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch
 
@@ -158,11 +156,11 @@ def test_a_kept_reverse_foreign_key_page_is_built_by_each_requests_variables(
     walked = len(walks)
     answers = {}
     for size in (1, 2):
-        with CaptureQueriesContext(connection) as kept_queries:
+        with captured_sql() as kept_queries:
             answers[size] = call_graphql(
                 client, TRANSPORT_BATCHES, {"batches": size}, authorization=staff
             )
-        with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+        with ordinary_execution(), captured_sql() as ordinary_queries:
             ordinary = call_graphql(
                 client, TRANSPORT_BATCHES, {"batches": size}, authorization=staff
             )
@@ -214,9 +212,9 @@ def test_skipped_fields_are_part_of_the_selection(client, network):
         trackingNumber batches @include(if: $aliases) { edges { node { alias } } } } } } }"""
     staff = bearer(make_staff())
     without = call_graphql(client, query, {"aliases": False}, authorization=staff)
-    with CaptureQueriesContext(connection) as kept_queries:
+    with captured_sql() as kept_queries:
         with_aliases = call_graphql(client, query, {"aliases": True}, authorization=staff)
-    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+    with ordinary_execution(), captured_sql() as ordinary_queries:
         ordinary = call_graphql(client, query, {"aliases": True}, authorization=staff)
     nodes = [edge["node"] for edge in without["data"]["shippingItems"]["edges"]]
     assert nodes and all("batches" not in node for node in nodes)

@@ -26,7 +26,7 @@ from schema.engine.nested_pages import (
     page_relations,
 )
 from schema.root import schema
-from tests.conftest import bearer, call_graphql
+from tests.conftest import bearer, call_graphql, captured_sql
 from tests.factories import make_staff
 from tests.shipping.factories import make_batch, make_items
 
@@ -49,9 +49,9 @@ DEEP = """
 
 def both_ways(client, query: str, authorization: str, variables=None):
     """(answer, SQL queries) with nested pages, then the same inside ordinary_execution()."""
-    with CaptureQueriesContext(connection) as fast_queries:
+    with captured_sql() as fast_queries:
         fast = call_graphql(client, query, variables, authorization=authorization)
-    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+    with ordinary_execution(), captured_sql() as ordinary_queries:
         ordinary = call_graphql(client, query, variables, authorization=authorization)
     assert "errors" not in fast, fast["errors"]
     return fast, ordinary, len(fast_queries), len(ordinary_queries)
@@ -250,15 +250,15 @@ def test_a_many_to_many_page_from_one_end_is_read_without_the_window(
     """Pages taken from one end are cut in Python; other shapes keep strawberry-django's window
     (the ordinary path always has it), and every answer is the ordinary path's."""
     staff = bearer(make_staff())
-    with CaptureQueriesContext(connection) as fast_queries:
+    with captured_sql() as fast_queries:
         fast = call_graphql(client, DIRECT_PAGES, variables, authorization=staff)
-    with ordinary_execution(), CaptureQueriesContext(connection) as ordinary_queries:
+    with ordinary_execution(), captured_sql() as ordinary_queries:
         ordinary = call_graphql(client, DIRECT_PAGES, variables, authorization=staff)
     assert "errors" not in fast, fast["errors"]
     assert fast == ordinary
     assert any(edge["node"]["batches"]["edges"] for edge in fast["data"]["shippingItems"]["edges"])
-    assert sum(" OVER " in query["sql"] for query in fast_queries) == windows
-    assert sum(" OVER " in query["sql"] for query in ordinary_queries) == 1
+    assert sum(" OVER " in sql for sql in fast_queries) == windows
+    assert sum(" OVER " in sql for sql in ordinary_queries) == 1
     assert len(fast_queries) == len(ordinary_queries)
 
 
