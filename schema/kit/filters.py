@@ -147,7 +147,7 @@ def _given_filters_only(
 ) -> type[django_filters.FilterSet]:
     """`filterset_class` with only the filters named in `names`, for a FilterSet that does
     nothing with a filter it is not given. An instance deep-copies every filter and its form
-    makes a field of each; a request that gives one filter of seven would pay for all seven."""
+    makes a field of each; a request that gives one of them would pay for all."""
     subset: type[django_filters.FilterSet] = type(
         filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__}
     )
