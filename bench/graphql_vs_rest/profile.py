@@ -1,7 +1,7 @@
 """In-process CPU cost per request of each variant, and where Strawberry's time goes.
 
     python -m bench.graphql_vs_rest.profile [--query items|transports|arrivals] [--no-gc]
-        [--ablation [--modes MODE ...]] [--cprofile [--sort tottime]]
+        [--asgi] [--ablation [--modes MODE ...]] [--cprofile [--sort tottime]]
 
 No server, no network: Django's test client calls each variant in turn, and the figure is the
 process's CPU time per request (median and best of interleaved rounds), which stays readable on a
@@ -10,6 +10,9 @@ busy machine where wall-clock rates swing. "Strawberry, no shortcuts" runs the s
 the Strawberry endpoint once per switch of ablation.py (one part of the engine off at a time)
 beside the hand-written view, checks each gives the same body and SQL count, and prints each
 part's share. `--cprofile` prints the functions where the Strawberry endpoint spends its time.
+`--asgi` calls the project's ASGI application instead of the test client, as the server does
+(the view in asgiref's thread, the startup objects frozen): what a request leaves to the cyclic
+garbage collector then costs what it costs the server.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
+from typing import Any
 
 from bench.graphql_vs_rest import documents
 from bench.graphql_vs_rest.run import DEFAULT_DATABASE_URL, environment
@@ -49,6 +53,13 @@ def main() -> None:
     parser.add_argument(
         "--modes", nargs="*", default=None, help="the ablation modes to run (default: all)"
     )
+    parser.add_argument(
+        "--asgi",
+        action="store_true",
+        help="call the project's ASGI application (config.asgi), as uvicorn does, instead of\n"
+        "Django's test client: the sync view runs in asgiref's thread, after the server's\n"
+        "gc.freeze(), so garbage left to the cyclic collector costs what it costs a server",
+    )
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument(
         "--cprofile-mode", default=None, help="profile under this ablation mode (default: ours)"
@@ -68,6 +79,9 @@ def main() -> None:
         "--callees", nargs="*", default=[], help="also print what these functions call"
     )
     args = parser.parse_args()
+    if args.asgi and (args.cprofile or args.no_gc):
+        # cProfile sees the calling thread only (not asgiref's); --no-gc removes what --asgi shows.
+        parser.error("--asgi goes with neither --cprofile nor --no-gc")
     requests = args.requests or (2 if args.query == documents.TRANSPORTS else 20)
     os.environ.update(
         environment(os.environ.get("GRAPHQL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
@@ -85,12 +99,16 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from bench.graphql_vs_rest import ablation
+    from bench.graphql_vs_rest.counting import QUERY_COUNT_HEADER
     from bench.graphql_vs_rest.seed import Size, arrivals_item_id, seed
     from modules.auth.api import access_token_for
     from schema.engine import ordinary_execution
 
     call_command("migrate", verbosity=0, interactive=False)
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token_for(seed(Size()))}")
+    authorization = f"Bearer {access_token_for(seed(Size()))}"
+    client: Any = (
+        AsgiClient(authorization) if args.asgi else Client(HTTP_AUTHORIZATION=authorization)
+    )
     variables = (
         {documents.ARRIVALS_ITEM: arrivals_item_id()} if args.query == documents.ARRIVALS else {}
     )
@@ -111,6 +129,9 @@ def main() -> None:
         return lambda: client.get(f"/bench/{kind}/{args.query}", variables).content
 
     def sql_per_request(call: Callable[[], bytes]) -> int:
+        if args.asgi:  # the queries run in asgiref's thread: the bench's middleware counts them
+            call()
+            return int(client.last_headers[QUERY_COUNT_HEADER])
         with CaptureQueriesContext(connection) as queries:
             call()
         return len(queries.captured_queries)
@@ -188,6 +209,39 @@ def main() -> None:
             stats.print_callers(function)
         for function in args.callees:
             stats.print_callees(function)
+
+
+class AsgiClient:
+    """The calls the variants make (`get`, `post`), sent to config.asgi's application through
+    httpx's ASGI transport on one event loop, as uvicorn would send them."""
+
+    def __init__(self, authorization: str) -> None:
+        import asyncio
+
+        import httpx
+
+        from config.asgi import application
+
+        # Channels types its router with its own scope types, httpx with plain mappings.
+        http_application: Any = application
+        self.loop = asyncio.new_event_loop()
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=http_application),
+            base_url="http://127.0.0.1",
+            headers={"Authorization": authorization},
+        )
+        self.last_headers: Any = {}
+
+    def _send(self, request: Any) -> Any:
+        response = self.loop.run_until_complete(request)
+        self.last_headers = response.headers
+        return response
+
+    def get(self, path: str, params: dict[str, Any]) -> Any:
+        return self._send(self.client.get(path, params=params))
+
+    def post(self, path: str, body: dict[str, Any], content_type: str) -> Any:
+        return self._send(self.client.post(path, json=body, headers={"Content-Type": content_type}))
 
 
 if __name__ == "__main__":

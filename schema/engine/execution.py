@@ -431,15 +431,20 @@ class DirectResolver:
         for the commonest resolver (a method of the row's type taking only `self`): plans call it
         for every row of a page. Any error makes the plan step aside, and the ordinary path
         reports it with its path."""
-        call = self.call
         if self.pass_self and not self.pass_source_as and self.info_parameter is None:
             function = self.function
 
-            def call(source: Any, info: Any = None) -> Any:  # self.call, for this shape
-                result = function(source)
-                if type(result) in _plain_value_classes or is_plain_value(result):
-                    return result
+            def read_by_method(source: Any) -> Any:  # `read` below, for this shape, in one call
+                try:
+                    result = function(source)
+                    if type(result) in _plain_value_classes or is_plain_value(result):
+                        return result
+                except Exception as error:  # the resolver's, or the check's (a lazy object)
+                    raise Fallback from error
                 raise Fallback
+
+            return read_by_method
+        call = self.call
 
         def read(source: Any) -> Any:
             try:

@@ -236,7 +236,12 @@ def _page_query(
 ) -> tuple[QuerySet, Key, Key]:
     """The query of every parent's rows (as Django's prefetch builds it), the key of the parent
     each row belongs to, and each parent's key."""
-    related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(parents, [queryset])
+    # A clone: Django adds the first parent to the queryset's hints in place, and the parents'
+    # NestedPages keep `queryset`; that cycle would leave every row of the read to the garbage
+    # collector instead of freeing it with the response.
+    related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
+        parents, [queryset.all()]
+    )
     return related, *integer_keys(manager, row_key, parent_key)
 
 

@@ -72,6 +72,9 @@ logger = logging.getLogger(__name__)
 
 # Set on steps that read nothing but the value's loaded columns (always the same answer).
 READS_ROW_ONLY = "majestic_reads_row_only"
+# Set on an object's completion whose class check refuses what is no row of its type (None, an
+# error) with Fallback: a non-null field's completion needs no check of its own before it.
+CHECKS_CLASS = "majestic_checks_class"
 
 
 class PlanRun:
@@ -184,6 +187,8 @@ def _compile_object(
             raise Fallback
         return {response_key: step(source, run) for response_key, step in steps}
 
+    checks_class = type_check is not None and type_check is not object_type.is_type_of
+    setattr(complete_object, CHECKS_CLASS, checks_class)
     if not all(getattr(step, READS_ROW_ONLY, False) for _, step in steps):
         return complete_object
 
@@ -196,6 +201,7 @@ def _compile_object(
         run.completed[key] = (source, completed)  # holds `source`: its id stays its own
         return completed
 
+    setattr(complete_row, CHECKS_CLASS, checks_class)
     return complete_row
 
 
@@ -396,6 +402,8 @@ def _compile_value(
         complete_object = _compile_object(executor, value_type.of_type, details_list)
         if complete_object is None:
             return None
+        if getattr(complete_object, CHECKS_CLASS):
+            return complete_object  # None and errors fail its class check: Fallback, as below
 
         def complete_non_null_object(value: Any, run: PlanRun) -> Any:
             if value is None or isinstance(value, Exception):

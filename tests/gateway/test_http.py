@@ -71,3 +71,37 @@ def test_graphiql_for_browsers(client):
     response = client.get("/graphql/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"graphiql" in response.content.lower()
+
+
+def test_a_response_leaves_the_garbage_collector_nothing_that_grows_with_its_data(client):
+    """A response's data goes with the response (reference counting), not at the next cyclic
+    collection: graphql-core's executor refers to itself and, through the middleware, to the
+    extensions that hold the result, and a server then scanned every large answer again."""
+    import gc
+    import json
+
+    from tests.conftest import bearer
+    from tests.factories import make_staff
+    from tests.shipping.factories import make_items
+
+    make_items(40)
+    authorization = bearer(make_staff())
+    query = "query ($first: Int) { shippingItems(first: $first) { edges { node { sku } } } }"
+
+    def garbage_left_by(first: int) -> int:
+        body = json.dumps({"query": query, "variables": {"first": first}})
+        gc.collect()
+        gc.disable()
+        try:
+            # The body read as bytes: the test client's response.json() keeps what it parses.
+            response = client.post(
+                "/graphql/", body, content_type="application/json", HTTP_AUTHORIZATION=authorization
+            )
+            assert len(json.loads(response.content)["data"]["shippingItems"]["edges"]) == first
+            del response
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    garbage_left_by(5)  # plans, kept hints and caches are made once
+    assert garbage_left_by(40) <= garbage_left_by(5)
