@@ -45,6 +45,7 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.db.models.manager import BaseManager
 from django.db.models.query_utils import DeferredAttribute
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
@@ -89,6 +90,7 @@ from schema.engine.nested_pages import (
     page_attribute,
     page_hints_pending,
     page_relations,
+    pages_released_after,
     with_nested_pages,
 )
 
@@ -623,7 +625,14 @@ class ColumnExecution:
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         token = _wants_edges.set({})
         try:
-            return super().execute_operation(*args, **kwargs)  # type: ignore[misc]  # a mixin: the execution context it joins has it
+            with pages_released_after() as release_pages:
+                result = super().execute_operation(*args, **kwargs)  # type: ignore[misc]  # a mixin: the execution context it joins has it
+                if (
+                    isinstance(result, GraphQLExecutionResult)
+                    and self.operation.operation is not OperationType.SUBSCRIPTION  # type: ignore[attr-defined]  # as above
+                ):
+                    release_pages()  # complete: no resolver reads the rows again
+                return result
         finally:
             _wants_edges.reset(token)
 

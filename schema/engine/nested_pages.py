@@ -203,6 +203,33 @@ LONG_LIST_MEMORY_SECONDS = 60.0
 _long_lists: dict[tuple[type, str], float] = {}
 
 
+# The parents the current operation gave NestedPages to (None outside an operation).
+_pages_given: ContextVar[list[tuple[Model, str]] | None] = ContextVar(
+    "majestic_pages_given", default=None
+)
+
+
+@contextmanager
+def pages_released_after() -> Iterator[Callable[[], None]]:
+    """Note the NestedPages given while the block runs; the function it yields takes them off
+    their parents again. Call it once nothing reads the rows any more (a query's result is
+    complete): a reverse foreign-key row points back at its parent (Django's cache of the
+    relation), so a parent holding its page is a cycle, and every row of the read would wait
+    for the garbage collector instead of going with the response."""
+    given: list[tuple[Model, str]] = []
+    token = _pages_given.set(given)
+
+    def release() -> None:
+        for parent, attribute in given:
+            parent.__dict__.pop(attribute, None)
+        given.clear()
+
+    try:
+        yield release
+    finally:
+        _pages_given.reset(token)
+
+
 def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     """One query for the nested pages of all `parents`; each parent gets its NestedPage."""
     parent_model, relation = type(parents[0]), lookup.prefetch_through
@@ -226,6 +253,9 @@ def fetch_pages(parents: list[Model], lookup: PagePrefetch) -> None:
     for parent in parents:
         rows = rows_by_parent.get(parent_key(parent), [])
         parent.__dict__[lookup.to_attr] = NestedPage(rows, queryset, whole=whole)
+    given = _pages_given.get()
+    if given is not None:
+        given.extend((parent, lookup.to_attr) for parent in parents)
 
 
 Key = Callable[[Any], tuple[Any, ...]]
