@@ -29,6 +29,7 @@ tests compare both ways; the bench measures both).
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -179,6 +180,11 @@ class Column:
     @cached_property
     def coerce(self) -> Callable[[Any], Any]:
         return output_coercion(self.type)
+
+    @cached_property
+    def unchanged_class(self) -> builtins.type | None:  # `type` alone is the field above
+        """The Python class whose values this column's output coercion returns as they are."""
+        return UNCHANGED_OUTPUT.get(self.type)
 
 
 def _django_definition(graphql_type: GraphQLObjectType) -> Any:

@@ -75,6 +75,12 @@ READS_ROW_ONLY = "majestic_reads_row_only"
 # Set on an object's completion whose class check refuses what is no row of its type (None, an
 # error) with Fallback: a non-null field's completion needs no check of its own before it.
 CHECKS_CLASS = "majestic_checks_class"
+# Set on a class-based type check: the classes it accepted, whose instances have a __dict__ (one
+# of them that holds no cast of its own, strawberry.cast, is of the type): the completion asks
+# the set instead of calling the check.
+ACCEPTED_CLASSES = "majestic_accepted_classes"
+# Set on a nullable object's completion: the completion of its fields, which it wraps.
+NULLABLE_OBJECT_OF = "majestic_nullable_object_of"
 
 
 class PlanRun:
@@ -181,13 +187,25 @@ def _compile_object(
             return None
         steps.append((response_key, step))
     type_check = class_type_check(object_type)
+    accepted = getattr(type_check, ACCEPTED_CLASSES, None)
+    if type_check is not None and accepted is not None:  # asks the set for a class it accepted
+        class_check = type_check
 
-    def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
-        if type_check is not None and type_check(source, run.info) is not True:
-            raise Fallback
-        return {response_key: step(source, run) for response_key, step in steps}
+        def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
+            if (
+                type(source) not in accepted or TYPE_CAST_ATTRIBUTE in source.__dict__
+            ) and class_check(source, run.info) is not True:
+                raise Fallback
+            return {response_key: step(source, run) for response_key, step in steps}
 
-    checks_class = type_check is not None and type_check is not object_type.is_type_of
+    else:
+
+        def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
+            if type_check is not None and type_check(source, run.info) is not True:
+                raise Fallback
+            return {response_key: step(source, run) for response_key, step in steps}
+
+    checks_class = accepted is not None
     setattr(complete_object, CHECKS_CLASS, checks_class)
     if not all(getattr(step, READS_ROW_ONLY, False) for _, step in steps):
         return complete_object
@@ -224,9 +242,11 @@ def class_type_check(object_type: GraphQLObjectType) -> Callable[[Any, Any], Any
             return True
         if is_type_of(source, info) is not True:
             return False
-        accepted.add(type(source))
+        if hasattr(source, "__dict__"):  # where a cast of its own would be seen (see below)
+            accepted.add(type(source))
         return True
 
+    setattr(type_check, ACCEPTED_CLASSES, accepted)
     return type_check
 
 
@@ -260,6 +280,15 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     complete = _compile_value(executor, field.type, details_list)
     if complete is None:
         return None
+    complete_fields = getattr(complete, NULLABLE_OBJECT_OF, None)
+    if complete_fields is not None and getattr(complete_fields, CHECKS_CLASS):
+        # A nullable object (an item's currentCenter), read and completed in one step: its
+        # class check refuses an error (Fallback), as complete_nullable_object would.
+        def read_nullable_object(source: Any, run: PlanRun) -> Any:
+            value = resolve(source)
+            return None if value is None else complete_fields(value, run)
+
+        return read_nullable_object
     return lambda source, run: complete(resolve(source), run)
 
 
@@ -355,7 +384,26 @@ def _nested_total_count(nested: NestedPage) -> int:
 
 
 def _column_reader(column: Column) -> Step:
+    # A page of 5,000 rows reads 15,000 columns: the commonest (a loaded str of a String or ID
+    # column, an enum's value) in one call, anything else through column_value.
+    attname, unchanged, coerce = column.attname, column.unchanged_class, column.coerce
+    coerce_here = unchanged is None  # an enum's or another scalar's: no value passes unchanged
+
     def read_column(source: Any, run: PlanRun) -> Any:
+        try:
+            value = source.__dict__[attname]
+        except (AttributeError, KeyError):
+            raise Fallback from None  # not a model row, or the column was deferred
+        if type(value) is unchanged:
+            return value
+        if coerce_here and value is not None:
+            try:
+                coerced = coerce(value)
+            except Exception as error:  # the ordinary path reports it with its location
+                raise Fallback from error
+            if coerced is None:
+                raise Fallback
+            return coerced
         value = column_value(column, source)
         if value is Undefined:
             raise Fallback
@@ -452,6 +500,7 @@ def _compile_value(
                 raise Fallback
             return complete_fields(value, run)
 
+        setattr(complete_nullable_object, NULLABLE_OBJECT_OF, complete_fields)
         return complete_nullable_object
     return None  # interfaces and unions: graphql-core resolves their runtime type
 

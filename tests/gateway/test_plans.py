@@ -123,10 +123,11 @@ def test_documents_are_not_kept_alive_once_the_parser_cache_drops_them(client, o
 def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(network):
     from graphql import GraphQLObjectType
     from strawberry import cast
+    from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
     from modules.shipping.graphql.types import ShippingBatch as ShippingBatchType
     from modules.shipping.models import ShippingBatch, ShippingItem
-    from schema.engine.plans import class_type_check
+    from schema.engine.plans import ACCEPTED_CLASSES, class_type_check
     from schema.root import schema
 
     item_type = schema._schema.type_map["ShippingItem"]
@@ -138,6 +139,10 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     assert check(other_item, None) is True  # the class was accepted: not asked again
     assert check(ShippingBatch.objects.first(), None) is False
     assert check(cast(ShippingBatchType, other_item), None) is False  # cast: asked every time
+    # What a plan's completion reads instead of calling the check: the classes accepted, whose
+    # instances show a cast of their own in their __dict__ (as other_item's does now).
+    assert getattr(check, ACCEPTED_CLASSES) == {ShippingItem}
+    assert TYPE_CAST_ATTRIBUTE in other_item.__dict__
 
     asked = []
 
