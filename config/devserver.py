@@ -16,10 +16,10 @@ import sys
 import time
 from typing import Any
 
-# The demo accounts seed_demo makes (modules/shipping/management/commands/seed_demo.py); read
-# there so that the banner cannot drift from what the seed writes. Imported lazily: it needs
-# Django set up, and `check` must answer before anything else runs.
-SEED = "modules.shipping.management.commands.seed_demo"
+# The demo accounts are read from the module of the `seed_demo` command, so that the banner
+# cannot drift from what the seed writes: the sample's (modules/shipping), or the accounts-only
+# one a project made without the sample has (modules/user, from tools/new_project_seed.py).
+SEED_COMMAND = "seed_demo"
 
 
 def port_taken(host: str, port: int) -> bool:
@@ -46,13 +46,21 @@ def check(host: str, port: int) -> int:
     return 0
 
 
-def banner(host: str, port: int) -> str:
+def demo_seed() -> Any:
+    """The module of the `seed_demo` command (imported here: it needs Django set up, and `check`
+    must answer before anything else runs)."""
     import importlib
 
+    from django.core.management import get_commands
+
+    return importlib.import_module(f"{get_commands()[SEED_COMMAND]}.management.commands.seed_demo")
+
+
+def banner(host: str, port: int) -> str:
     import django
 
     django.setup()
-    seed = importlib.import_module(SEED)
+    seed = demo_seed()
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
     drivers = "\n".join(

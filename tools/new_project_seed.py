@@ -18,7 +18,7 @@ from modules.user import api as user_api
 
 DEMO_STAFF_USERNAME = "demo-staff"
 DEMO_STAFF_PASSWORD = "majestic-demo"  # development data only: the command refuses production
-DEMO_USERS = (
+DEMO_DRIVERS = (
     ("+15550000001", "Dana Demo", "123456"),
     ("+15550000002", "Drew Demo", "654321"),
 )
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             user_api.demo_staff_ensure(
                 username=DEMO_STAFF_USERNAME, password=DEMO_STAFF_PASSWORD, full_name="Demo Staff"
             )
-            for phone_number, full_name, _code in DEMO_USERS:
+            for phone_number, full_name, _code in DEMO_DRIVERS:
                 if user_api.user_uuid_for_phone_number(phone_number) is not None:
                     continue
                 try:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"Cannot create demo user {phone_number}: {' '.join(exc.messages)}"
                     ) from None
-        codes = ",".join(f"{phone}:{code}" for phone, _name, code in DEMO_USERS)
+        codes = ",".join(f"{phone}:{code}" for phone, _name, code in DEMO_DRIVERS)
         self.stdout.write(
             "\n".join(
                 [
@@ -58,8 +58,8 @@ class Command(BaseCommand):
                     f"  Staff:   username {DEMO_STAFF_USERNAME}  password {DEMO_STAFF_PASSWORD}"
                     "  (signInWithPassword)",
                     *(
-                        f"  User:    {name}  phone {phone}  code {code}  (signInWithCode)"
-                        for phone, name, code in DEMO_USERS
+                        f"  Driver:  {name}  phone {phone}  code {code}  (signInWithCode)"
+                        for phone, name, code in DEMO_DRIVERS
                     ),
                     f'  Sign-in by code needs AUTH_TEST_PHONE_NUMBERS="{codes}" (make run sets it)',
                 ]

@@ -227,6 +227,27 @@ def test_the_new_project_installs_and_passes_its_lint(generated):
 
 
 @pytest.mark.slow
+def test_the_new_project_names_its_demo_accounts_when_it_serves(generated):
+    """`make run`'s last lines (config/devserver.py's banner) read the accounts from the project's
+    own seed_demo: the sample's, or the accounts-only one a project without the sample gets. (The
+    project's live tests, which start the server, are not run here: they are this checkout's.)"""
+    project: Path = generated["project"]
+    if not (project / ".venv/.installed").exists():
+        pytest.skip("the project did not install (see the test before)")
+    output, _ = run(
+        [
+            str(project / ".venv/bin/python"),
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+            "from config.devserver import banner; print(banner('127.0.0.1', 8000))",
+        ],
+        project,
+    )
+    assert "username demo-staff, password acme-demo" in output, output  # renamed with the project
+    assert "phone +15550000001, code 123456 (signInWithCode)" in output, output
+
+
+@pytest.mark.slow
 def test_the_new_project_passes_its_tests(generated):
     project: Path = generated["project"]
     if not (project / ".venv/.installed").exists():
