@@ -75,9 +75,9 @@ READS_ROW_ONLY = "majestic_reads_row_only"
 # Set on an object's completion whose class check refuses what is no row of its type (None, an
 # error) with Fallback: a non-null field's completion needs no check of its own before it.
 CHECKS_CLASS = "majestic_checks_class"
-# Set on a class-based type check: the classes it accepted, whose instances have a __dict__ (one
-# of them that holds no cast of its own, strawberry.cast, is of the type): the completion asks
-# the set instead of calling the check.
+# Set on a class-based type check: the classes it accepted whose instances can only hold a cast
+# (strawberry.cast) in their own __dict__ (see _cast_shows_in_dict): a value of one of them with
+# no cast there is of the type, and the completion asks the set instead of calling the check.
 ACCEPTED_CLASSES = "majestic_accepted_classes"
 # Set on a nullable object's completion: the completion of its fields, which it wraps.
 NULLABLE_OBJECT_OF = "majestic_nullable_object_of"
@@ -228,26 +228,43 @@ def class_type_check(object_type: GraphQLObjectType) -> Callable[[Any, Any], Any
 
     The is_type_of Strawberry and strawberry-django make look at the value's class, or at its
     cast (strawberry.cast) when it has one: a class they accepted is accepted again without
-    asking. Any other is_type_of (a type's own) is asked for every value.
+    asking. Any other is_type_of (a type's own) is asked for every value. An error is refused
+    whatever its class (graphql-core reports an error returned as a value).
     """
     is_type_of = object_type.is_type_of
     if is_type_of is None or getattr(is_type_of, "__module__", None) not in CLASS_BASED_IS_TYPE_OF:
         return is_type_of
     accepted: set[type] = set()
+    plainly_accepted: set[type] = set()  # ACCEPTED_CLASSES
 
     def type_check(source: Any, info: Any) -> bool:
         if getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
             return is_type_of(source, info) is True
-        if type(source) in accepted:
+        value_class = type(source)
+        if value_class in accepted:
             return True
-        if is_type_of(source, info) is not True:
+        if isinstance(source, Exception) or is_type_of(source, info) is not True:
             return False
-        if hasattr(source, "__dict__"):  # where a cast of its own would be seen (see below)
-            accepted.add(type(source))
+        accepted.add(value_class)
+        if _cast_shows_in_dict(value_class):
+            plainly_accepted.add(value_class)
         return True
 
-    setattr(type_check, ACCEPTED_CLASSES, accepted)
+    setattr(type_check, ACCEPTED_CLASSES, plainly_accepted)
     return type_check
+
+
+def _cast_shows_in_dict(value_class: type) -> bool:
+    """Whether a cast of an instance of `value_class` (strawberry.cast sets an attribute) can only
+    be in the instance's own __dict__: no slots, no attribute lookup of its own (a proxy such as
+    Django's SimpleLazyObject keeps it on the object it wraps), no cast on the class itself."""
+    return (
+        "__dict__" in dir(value_class)
+        and not hasattr(value_class, "__slots__")
+        and getattr(value_class, "__getattribute__", None) is object.__getattribute__
+        and not hasattr(value_class, "__getattr__")
+        and not hasattr(value_class, TYPE_CAST_ATTRIBUTE)
+    )
 
 
 def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: Any) -> Step | None:
@@ -283,7 +300,7 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
     complete_fields = getattr(complete, NULLABLE_OBJECT_OF, None)
     if complete_fields is not None and getattr(complete_fields, CHECKS_CLASS):
         # A nullable object (an item's currentCenter), read and completed in one step: its
-        # class check refuses an error (Fallback), as complete_nullable_object would.
+        # class check refuses an error (Fallback), as complete_nullable_object does.
         def read_nullable_object(source: Any, run: PlanRun) -> Any:
             value = resolve(source)
             return None if value is None else complete_fields(value, run)
@@ -401,7 +418,7 @@ def _column_reader(column: Column) -> Step:
                 coerced = coerce(value)
             except Exception as error:  # the ordinary path reports it with its location
                 raise Fallback from error
-            if coerced is None:
+            if coerced is None or coerced is Undefined:  # as column_value refuses them
                 raise Fallback
             return coerced
         value = column_value(column, source)

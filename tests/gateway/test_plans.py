@@ -158,6 +158,61 @@ def test_a_plan_still_refuses_values_of_another_class_or_cast_to_another_type(ne
     assert asked == [item, item]  # a type's own is_type_of may look at more than the class
 
 
+def test_what_a_plan_takes_for_its_type_without_asking_shows_no_cast_elsewhere(network):
+    """A proxy (Django's SimpleLazyObject, as request.user is) keeps a cast on the object it
+    wraps, not in its own __dict__: its class is checked, never taken as accepted. An error is
+    refused whatever its class: graphql-core reports an error returned as a value."""
+    from django.utils.functional import SimpleLazyObject
+    from graphql import GraphQLObjectType
+    from strawberry import cast
+
+    from modules.shipping.graphql.types import ShippingBatch as ShippingBatchType
+    from modules.shipping.models import ShippingItem
+    from schema.engine.plans import ACCEPTED_CLASSES, class_type_check
+    from schema.root import schema
+
+    item_type = schema._schema.type_map["ShippingItem"]
+    assert isinstance(item_type, GraphQLObjectType)
+    check = class_type_check(item_type)
+    assert check is not None
+    item, other_item = ShippingItem.objects.all()[:2]
+    lazy = SimpleLazyObject(lambda: item)
+    assert check(lazy, None) is True
+    assert getattr(check, ACCEPTED_CLASSES) == set()  # not where a plan skips the check
+    assert check(cast(ShippingBatchType, SimpleLazyObject(lambda: other_item)), None) is False
+
+    class Oops(Exception):
+        pass
+
+    def is_type_of(value, info):
+        return isinstance(value, Oops)
+
+    is_type_of.__module__ = "strawberry.schema.schema_converter"  # as Strawberry's own
+    oops_check = class_type_check(GraphQLObjectType("Oops", {}, is_type_of=is_type_of))
+    assert oops_check is not None and oops_check is not is_type_of
+    assert oops_check(Oops(), None) is False
+    assert getattr(oops_check, ACCEPTED_CLASSES) == set()
+
+
+def test_a_column_a_scalar_leaves_undefined_is_completed_the_ordinary_way():
+    from graphql import GraphQLScalarType, Undefined
+
+    from schema.engine.execution import Column, Fallback
+    from schema.engine.plans import PlanRun, _column_reader
+
+    odd = GraphQLScalarType("Odd", serialize=lambda value: Undefined if value == "skip" else value)
+    read = _column_reader(Column(attname="note", type=odd, nullable=True))
+
+    class Row:
+        def __init__(self, note):
+            self.note = note
+
+    run = PlanRun(executor=None, info=None)  # a column reads neither
+    assert read(Row("kept"), run) == "kept"
+    with pytest.raises(Fallback):
+        read(Row("skip"), run)
+
+
 # 5. A row many rows point at (a center) is completed once per selection ----------------------
 
 
