@@ -25,7 +25,7 @@ DEMO_DRIVERS = (
 
 
 class Command(BaseCommand):
-    help = "Create the demo staff account and two demo users (development only)."
+    help = "Create the demo staff account and two demo drivers (development only)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.IS_PRODUCTION:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     )
                 except ValidationError as exc:
                     raise CommandError(
-                        f"Cannot create demo user {phone_number}: {' '.join(exc.messages)}"
+                        f"Cannot create demo driver {phone_number}: {' '.join(exc.messages)}"
                     ) from None
         codes = ",".join(f"{phone}:{code}" for phone, _name, code in DEMO_DRIVERS)
         self.stdout.write(
