@@ -1,7 +1,7 @@
 """Switches that turn one part of the read engine off, for `profile --ablation`.
 
-Nothing in schema/ is edited: each switch patches, from here, one attribute of the running
-process and puts it back on exit. What each one patches:
+Nothing in schema/ is edited: each switch patches, from here, attributes of the running process
+and puts them back on exit. What each one patches:
 
 - `hint-cache-off`: `schema.root.schema._schema.extensions["majestic.static_hints"]` = False.
   schema/hint_cache.py's `optimize` then walks every selection every time (strawberry-django's
@@ -27,6 +27,8 @@ process and puts it back on exit. What each one patches:
   ordinary resolver would run a query per parent).
 - `plans+columns-off`: both (what the field shortcuts are worth where no plan applies).
 - `all-off`: `schema.engine.execution.ordinary_execution()`.
+- `querysets-kept` is no part but an upper bound: what keeping each document's built querysets
+  would save at most (see `querysets_kept`).
 
 Every switch (and the unswitched "Strawberry (ours)") starts and ends with
 `schema.engine.hint_cache.forget_kept_stores()`: a store kept in one mode may not fit another.
@@ -154,6 +156,102 @@ def all_off() -> AbstractContextManager[None]:
     return ordinary_execution()
 
 
+@contextmanager
+def querysets_kept() -> Iterator[None]:
+    """What keeping built querysets per document would save, at most. A list field's queryset
+    (what its resolver, the FilterSet, the type's get_queryset and the optimizer's hints, the
+    nested pages' querysets among them, made: strawberry-django's `get_result`), a root page's
+    paginated queryset (`_page_without_cursors`) and a node lookup's queryset (`node(id:)` of the
+    shipping types) are kept from the first request of each document, position and variables,
+    and cloned for the next. Permission checks, around `get_result`, still run.
+
+    The engine does not do this, and this switch is no safe version of it: a resolver or a
+    get_queryset may read the caller, the clock or the database while it builds (the project's
+    selectors take the caller; a `filter(id__in=list(...))` reads rows then), all of which a kept
+    queryset would freeze. The bench asks as one staff user with the same variables, so the
+    answers stay the same (profile checks the body and the SQL count).
+
+    Patched where Strawberry looks the callable up for each call (its field-extension chain holds
+    bound methods made when the schema was built): StrawberryDjangoField.get_result,
+    BoundCursorConnection._page_without_cursors, and the shipping types' resolve_model_node;
+    while a kept page or node is first built, also schema.kit.cursors.apply_cursor_pagination
+    and QuerySet.first (to take the queryset they are given). A kept node still goes through
+    strawberry-django's node caster, as resolve_model_node returns it.
+    """
+    from django.db.models import QuerySet
+    from strawberry_django.fields.field import StrawberryDjangoField
+    from strawberry_django.relay.cursor_connection import apply_cursor_pagination
+    from strawberry_django.relay.utils import get_node_caster
+
+    import modules.shipping.graphql.types as shipping_types
+    from schema.kit import cursors
+
+    # (id of the operation, position, variables) -> (the operation, the kept queryset): the
+    # operation is held so that its id stays its own.
+    kept: dict[tuple[int, str, str], tuple[Any, QuerySet]] = {}
+
+    def kept_or_built(info: Any, position: str, build: Callable[[], Any]) -> Any:
+        raw = info._raw_info
+        key = (id(raw.operation), position, repr(sorted(raw.variable_values.items())))
+        if key in kept:
+            return kept[key][1].all()
+        built = build()
+        if isinstance(built, QuerySet):
+            kept[key] = (raw.operation, built)
+            return built.all()
+        return built
+
+    get_result = StrawberryDjangoField.get_result
+
+    def kept_result(field: Any, source: Any, info: Any, args: Any, kwargs: Any) -> Any:
+        if source is not None:  # a nested field: one result per parent row
+            return get_result(field, source, info, args, kwargs)
+        return kept_or_built(
+            info,
+            f"result {info.path.key}",
+            lambda: get_result(field, source, info, args, kwargs),
+        )
+
+    page_without_cursors = cursors.BoundCursorConnection._page_without_cursors
+
+    def kept_page(self: Any, nodes: Any, info: Any, *args: Any) -> Any:
+        def kept_pagination(queryset: QuerySet, **kwargs: Any) -> Any:
+            def build() -> Any:
+                return apply_cursor_pagination(queryset, **kwargs)[0]
+
+            return kept_or_built(info, f"page {info.path.key}", build), None
+
+        with _attribute(cursors, "apply_cursor_pagination", kept_pagination):
+            return page_without_cursors(self, nodes, info, *args)
+
+    resolve_model_node = shipping_types.resolve_model_node  # type: ignore[attr-defined]  # imported there
+
+    def kept_node(origin: Any, node_id: Any, *, info: Any, required: bool = False) -> Any:
+        taken: list[QuerySet] = []
+        first = QuerySet.first
+
+        def taking_first(queryset: QuerySet) -> Any:
+            taken.append(queryset)
+            return first(queryset)
+
+        def built() -> Any:
+            with _attribute(QuerySet, "first", taking_first):
+                resolve_model_node(origin, node_id, info=info)
+            return taken[0] if taken else None
+
+        queryset = kept_or_built(info, f"node {origin.__name__} {node_id}", built)
+        if queryset is None:
+            return resolve_model_node(origin, node_id, info=info, required=required)  # type: ignore[call-overload]  # overloads for Literal True/False only
+        return get_node_caster(origin)(queryset.get() if required else queryset.first())
+
+    with (
+        _attribute(StrawberryDjangoField, "get_result", kept_result),
+        _attribute(cursors.BoundCursorConnection, "_page_without_cursors", kept_page),
+        _attribute(shipping_types, "resolve_model_node", kept_node),
+    ):
+        yield
+
+
 OURS = "Strawberry (ours)"
 
 # Label -> the switch, in the order profile --ablation prints them.
@@ -166,6 +264,7 @@ MODES: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "columns-off": columns_off,
     "plans+columns-off": plans_and_columns_off,
     "all-off (ordinary_execution)": all_off,
+    "querysets-kept (an upper bound)": querysets_kept,
 }
 
 

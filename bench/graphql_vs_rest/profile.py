@@ -150,13 +150,18 @@ def main() -> None:
         variants["DRF serializers"] = (rest("drf"), None)
         variants["Strawberry, no shortcuts"] = (ordinary, None)
         variants["Strawberry (ours)"] = (strawberry, lambda: ablation.mode(ablation.OURS))
-    queries = {}
+    queries: dict[str, int] = {}
     for name, (call, switch) in variants.items():
         with switch() if switch is not None else nullcontext():
             call()
             queries[name] = sql_per_request(call)
             if switch is not None:
                 assert call() == reference, f"{name} changed the answer"
+                first_switched = next(n for n, (_, s) in variants.items() if s is not None)
+                assert queries[name] == queries[first_switched], (
+                    f"{name} ran {queries[name]} queries, {first_switched} "
+                    f"{queries[first_switched]}"
+                )
     costs: dict[str, list[float]] = {name: [] for name in variants}
     if args.no_gc:
         gc.disable()
