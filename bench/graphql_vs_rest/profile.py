@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bench.graphql_vs_rest import documents
@@ -38,6 +39,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--query", choices=list(documents.GRAPHQL_QUERIES), default=documents.ITEMS)
+    parser.add_argument(
+        "--document",
+        default=None,
+        help="a file holding a GraphQL document the Strawberry variants run instead of the read's "
+        "(a cut of it, to see what a part costs); the REST views still serve the read",
+    )
     parser.add_argument("--requests", type=int, default=0, help="per round (default: 20 for items)")
     # Many short rounds, interleaved: on a shared machine the best round is the steady figure.
     parser.add_argument("--rounds", type=int, default=15)
@@ -49,6 +56,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--ablation", action="store_true", help="one part of the engine off at a time"
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also time, within ours, the plans' completion (at the root) and the guard's\n"
+        "actual-cost walk (CPU ms per request, over the same requests)",
     )
     parser.add_argument(
         "--modes", nargs="*", default=None, help="the ablation modes to run (default: all)"
@@ -112,7 +125,10 @@ def main() -> None:
     variables = (
         {documents.ARRIVALS_ITEM: arrivals_item_id()} if args.query == documents.ARRIVALS else {}
     )
-    body = {"query": documents.GRAPHQL_QUERIES[args.query], "variables": variables}
+    query = (
+        Path(args.document).read_text() if args.document else documents.GRAPHQL_QUERIES[args.query]
+    )
+    body = {"query": query, "variables": variables}
 
     def strawberry() -> bytes:
         response = client.post("/graphql/", body, content_type="application/json")
@@ -200,6 +216,9 @@ def main() -> None:
             "part saves)"
         )
 
+    if args.parts:
+        print_parts(strawberry, requests, args.rounds)
+
     if args.cprofile:
         profiler = cProfile.Profile()
         profiled = rest("hand") if args.cprofile_hand else strawberry
@@ -247,6 +266,59 @@ class AsgiClient:
 
     def post(self, path: str, body: dict[str, Any], content_type: str) -> Any:
         return self._send(self.client.post(path, json=body, headers={"Content-Type": content_type}))
+
+
+def print_parts(call: Callable[[], bytes], requests: int, rounds: int) -> None:
+    """CPU ms per request of ours spent in two parts that walk every object of the result: the
+    plans' completion (PlannedExecution.complete_object_value, outermost calls) and the guard's
+    actual-cost walk (the `actual_cost` the guard's extension calls), timed by wrapping both."""
+    from unittest.mock import patch
+
+    import schema.guard.extension as guard
+    from bench.graphql_vs_rest import ablation
+    from schema.engine import plans
+    from schema.guard.cost import actual_cost  # the function the guard's extension imported
+
+    spent = {"completion by plans": 0.0, "actual-cost walk": 0.0}
+    depth = 0
+    complete = plans.PlannedExecution.complete_object_value
+
+    def timed_completion(self: Any, *args: Any) -> Any:
+        nonlocal depth
+        if depth:
+            return complete(self, *args)
+        depth += 1
+        started = time.process_time()
+        try:
+            return complete(self, *args)
+        finally:
+            spent["completion by plans"] += time.process_time() - started
+            depth -= 1
+
+    def timed_walk(*args: Any) -> Any:
+        started = time.process_time()
+        try:
+            return actual_cost(*args)
+        finally:
+            spent["actual-cost walk"] += time.process_time() - started
+
+    with (
+        patch.object(plans.PlannedExecution, "complete_object_value", timed_completion),
+        patch.object(guard, "actual_cost", timed_walk),
+        ablation.mode(ablation.OURS),
+    ):
+        call()
+        gc.collect()
+        gc.disable()
+        started = time.process_time()
+        for _ in range(requests * rounds):
+            call()
+        total = time.process_time() - started
+        gc.enable()
+    count = requests * rounds
+    figures = "; ".join(f"{name} {seconds * 1000 / count:.2f}" for name, seconds in spent.items())
+    whole = total * 1000 / count
+    print(f"  parts of ours ({count} requests, gc off): whole {whole:.2f} ms; {figures}")
 
 
 if __name__ == "__main__":
