@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from bench.graphql_vs_rest import documents
@@ -40,10 +39,13 @@ def main() -> None:
     )
     parser.add_argument("--query", choices=list(documents.GRAPHQL_QUERIES), default=documents.ITEMS)
     parser.add_argument(
-        "--document",
-        default=None,
-        help="a file holding a GraphQL document the Strawberry variants run instead of the read's "
-        "(a cut of it, to see what a part costs); the REST views still serve the read",
+        "--cut",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="run the read without the field at PATH (response keys: node, or\n"
+        "transports.edges.node.batches), to see what a part costs; repeatable. The REST views\n"
+        "still serve the whole read",
     )
     parser.add_argument("--requests", type=int, default=0, help="per round (default: 20 for items)")
     # Many short rounds, interleaved: on a shared machine the best round is the steady figure.
@@ -125,9 +127,10 @@ def main() -> None:
     variables = (
         {documents.ARRIVALS_ITEM: arrivals_item_id()} if args.query == documents.ARRIVALS else {}
     )
-    query = (
-        Path(args.document).read_text() if args.document else documents.GRAPHQL_QUERIES[args.query]
-    )
+    query = documents.GRAPHQL_QUERIES[args.query]
+    if args.cut:
+        query = documents.without_fields(query, args.cut)
+        print(f"the Strawberry variants run:\n{query}")
     body = {"query": query, "variables": variables}
 
     def strawberry() -> bytes:
