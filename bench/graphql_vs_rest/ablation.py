@@ -18,11 +18,10 @@ and puts them back on exit. What each one patches:
 - `plans-off`: `schema.engine.plans.plan_for` = a function returning None: PlannedExecution
   completes every object the ordinary way (with schema/engine/execution.py's field shortcuts).
 - `columns-off`: the field-level shortcuts of schema/engine/execution.py that graphql-core's walk
-  uses: `schema.engine.execution.column_value` = a function returning Undefined
-  (ColumnExecution.execute_field resolves every column the ordinary way), and each
-  direct-resolver field's `GraphQLField.resolve` put back to the ordinary resolver that
-  apply_shortcuts wrapped (the partial's first argument). Plans keep their own column readers
-  (schema/engine/plans.py imported `column_value` by name). The
+  uses: `ColumnExecution.execute_field` = graphql-core's own (every column resolved the ordinary
+  way), and each direct-resolver field's `GraphQLField.resolve` put back to the ordinary resolver
+  that apply_shortcuts wrapped (the partial's first argument). Plans keep their column readers
+  (`Column.read`). The
   prefetched-connection shortcut stays: with nested pages on, it is what reads their rows (the
   ordinary resolver would run a query per parent).
 - `plans+columns-off`: both (what the field shortcuts are worth where no plan applies).
@@ -40,24 +39,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from functools import partial
 from typing import Any
+from unittest.mock import patch
 
-from graphql import GraphQLObjectType, Undefined
+from graphql import GraphQLObjectType
 
 
 def _graphql_schema() -> Any:
     from schema.root import schema
 
     return schema._schema
-
-
-@contextmanager
-def _attribute(owner: Any, name: str, value: Any) -> Iterator[None]:
-    old = getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, old)
 
 
 @contextmanager
@@ -119,14 +109,16 @@ def page_builder_off() -> Iterator[None]:
 def plans_off() -> Iterator[None]:
     import schema.engine.plans
 
-    with _attribute(schema.engine.plans, "plan_for", lambda *args, **kwargs: None):
+    with patch.object(schema.engine.plans, "plan_for", lambda *args, **kwargs: None):
         yield
 
 
 @contextmanager
 def columns_off() -> Iterator[None]:
-    import schema.engine.execution
-    from schema.engine.execution import DirectResolver
+    from schema.engine.execution import ColumnExecution, DirectResolver
+
+    def ordinary_field(context: Any, *args: Any) -> Any:
+        return super(ColumnExecution, context).execute_field(*args)
 
     unwrapped = []
     for field in _fields():
@@ -137,7 +129,7 @@ def columns_off() -> Iterator[None]:
             unwrapped.append((field, resolve))
             field.resolve = resolve.args[0]  # the ordinary resolver apply_shortcuts wrapped
     try:
-        with _attribute(schema.engine.execution, "column_value", lambda column, source: Undefined):
+        with patch.object(ColumnExecution, "execute_field", ordinary_field):
             yield
     finally:
         for field, resolve in unwrapped:
@@ -221,7 +213,7 @@ def querysets_kept() -> Iterator[None]:
 
             return kept_or_built(info, f"page {info.path.key}", build), None
 
-        with _attribute(cursors, "apply_cursor_pagination", kept_pagination):
+        with patch.object(cursors, "apply_cursor_pagination", kept_pagination):
             return page_without_cursors(self, nodes, info, *args)
 
     resolve_model_node = shipping_types.resolve_model_node  # type: ignore[attr-defined]  # imported there
@@ -235,7 +227,7 @@ def querysets_kept() -> Iterator[None]:
             return first(queryset)
 
         def built() -> Any:
-            with _attribute(QuerySet, "first", taking_first):
+            with patch.object(QuerySet, "first", taking_first):
                 resolve_model_node(origin, node_id, info=info)
             return taken[0] if taken else None
 
@@ -245,9 +237,9 @@ def querysets_kept() -> Iterator[None]:
         return get_node_caster(origin)(queryset.get() if required else queryset.first())
 
     with (
-        _attribute(StrawberryDjangoField, "get_result", kept_result),
-        _attribute(cursors.BoundCursorConnection, "_page_without_cursors", kept_page),
-        _attribute(shipping_types, "resolve_model_node", kept_node),
+        patch.object(StrawberryDjangoField, "get_result", kept_result),
+        patch.object(cursors.BoundCursorConnection, "_page_without_cursors", kept_page),
+        patch.object(shipping_types, "resolve_model_node", kept_node),
     ):
         yield
 

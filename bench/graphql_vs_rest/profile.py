@@ -170,13 +170,13 @@ def main() -> None:
         variants["Strawberry, no shortcuts"] = (ordinary, None)
         variants["Strawberry (ours)"] = (strawberry, lambda: ablation.mode(ablation.OURS))
     queries: dict[str, int] = {}
+    first_switched = next(name for name, (_, switch) in variants.items() if switch is not None)
     for name, (call, switch) in variants.items():
         with switch() if switch is not None else nullcontext():
             call()
             queries[name] = sql_per_request(call)
             if switch is not None:
                 assert call() == reference, f"{name} changed the answer"
-                first_switched = next(n for n, (_, s) in variants.items() if s is not None)
                 assert queries[name] == queries[first_switched], (
                     f"{name} ran {queries[name]} queries, {first_switched} "
                     f"{queries[first_switched]}"

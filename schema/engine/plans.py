@@ -61,7 +61,6 @@ from schema.engine.execution import (
     Column,
     Fallback,
     PrefetchedConnection,
-    column_value,
     output_coercion,
 )
 from schema.engine.identity import IdentityMap
@@ -187,25 +186,20 @@ def _compile_object(
             return None
         steps.append((response_key, step))
     type_check = class_type_check(object_type)
-    accepted = getattr(type_check, ACCEPTED_CLASSES, None)
-    if type_check is not None and accepted is not None:  # asks the set for a class it accepted
-        class_check = type_check
+    # The classes taken without asking (class_type_check's); none where a type's own is_type_of
+    # is asked for every value.
+    accepted = getattr(type_check, ACCEPTED_CLASSES, ())
 
-        def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
-            if (
-                type(source) not in accepted or TYPE_CAST_ATTRIBUTE in source.__dict__
-            ) and class_check(source, run.info) is not True:
-                raise Fallback
-            return {response_key: step(source, run) for response_key, step in steps}
+    def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
+        if (
+            type_check is not None
+            and (type(source) not in accepted or TYPE_CAST_ATTRIBUTE in source.__dict__)
+            and type_check(source, run.info) is not True
+        ):
+            raise Fallback
+        return {response_key: step(source, run) for response_key, step in steps}
 
-    else:
-
-        def complete_object(source: Any, run: PlanRun) -> dict[str, Any]:
-            if type_check is not None and type_check(source, run.info) is not True:
-                raise Fallback
-            return {response_key: step(source, run) for response_key, step in steps}
-
-    checks_class = accepted is not None
+    checks_class = hasattr(type_check, ACCEPTED_CLASSES)
     setattr(complete_object, CHECKS_CLASS, checks_class)
     if not all(getattr(step, READS_ROW_ONLY, False) for _, step in steps):
         return complete_object
@@ -401,31 +395,7 @@ def _nested_total_count(nested: NestedPage) -> int:
 
 
 def _column_reader(column: Column) -> Step:
-    # A page of 5,000 rows reads 15,000 columns: the commonest (a loaded str of a String or ID
-    # column, an enum's value) in one call, anything else through column_value.
-    attname, unchanged, coerce = column.attname, column.unchanged_class, column.coerce
-    coerce_here = unchanged is None  # an enum's or another scalar's: no value passes unchanged
-
-    def read_column(source: Any, run: PlanRun) -> Any:
-        try:
-            value = source.__dict__[attname]
-        except (AttributeError, KeyError):
-            raise Fallback from None  # not a model row, or the column was deferred
-        if type(value) is unchanged:
-            return value
-        if coerce_here and value is not None:
-            try:
-                coerced = coerce(value)
-            except Exception as error:  # the ordinary path reports it with its location
-                raise Fallback from error
-            if coerced is None or coerced is Undefined:  # as column_value refuses them
-                raise Fallback
-            return coerced
-        value = column_value(column, source)
-        if value is Undefined:
-            raise Fallback
-        return value
-
+    read_column = column.read
     setattr(read_column, READS_ROW_ONLY, True)
     return read_column
 

@@ -198,10 +198,10 @@ def test_a_column_a_scalar_leaves_undefined_is_completed_the_ordinary_way():
     from graphql import GraphQLScalarType, Undefined
 
     from schema.engine.execution import Column, Fallback
-    from schema.engine.plans import PlanRun, _column_reader
+    from schema.engine.plans import PlanRun
 
     odd = GraphQLScalarType("Odd", serialize=lambda value: Undefined if value == "skip" else value)
-    read = _column_reader(Column(attname="note", type=odd, nullable=True))
+    read = Column(attname="note", type=odd, nullable=True).read
 
     class Row:
         def __init__(self, note):
