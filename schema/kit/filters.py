@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import re
 import uuid
 from collections import OrderedDict
@@ -25,9 +26,11 @@ from typing import Any, cast
 
 import django_filters
 import strawberry
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
+from django_filters.filterset import BaseFilterSet
 from graphql import GraphQLError
 
 
@@ -148,13 +151,42 @@ def _given_filters_only(
     """`filterset_class` with only the filters named in `names`, for a FilterSet that does
     nothing with a filter it is not given. An instance deep-copies every filter and its form
     makes a field of each; a request that gives one of them would pay for all."""
-    subset: type[django_filters.FilterSet] = type(
-        filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__}
-    )
-    subset.base_filters = OrderedDict(
+    given = OrderedDict(
         (name, flt) for name, flt in filterset_class.base_filters.items() if name in names
     )
+    namespace: dict[str, Any] = {"__module__": filterset_class.__module__}
+    if all(_form_field_is_static(flt) for flt in given.values()):
+        namespace["get_form_class"] = _form_class_made_once
+    subset: type[django_filters.FilterSet] = type(
+        filterset_class.__name__, (filterset_class,), namespace
+    )
+    subset.base_filters = given  # after the class is made: its metaclass sets them all
     return subset
+
+
+# The `field` properties of django-filter that build a form field from the filter alone. The
+# others read the request (ModelChoiceFilter's queryset callable) or the database
+# (AllValuesFilter), as may a subclass's own.
+_STATIC_FORM_FIELDS = (
+    django_filters.Filter.field,
+    django_filters.NumberFilter.field,
+    django_filters.LookupChoiceFilter.field,
+)
+
+
+def _form_field_is_static(flt: django_filters.Filter) -> bool:
+    return inspect.getattr_static(type(flt), "field") in _STATIC_FORM_FIELDS
+
+
+def _form_class_made_once(filterset: BaseFilterSet) -> type[forms.Form]:
+    """django-filter's get_form_class, made once per FilterSet class: it makes a form class, and a
+    form field per filter, for each instance. A form copies its class's fields when it is made."""
+    subset = type(filterset)
+    form_class = subset.__dict__.get("_form_class_made")
+    if form_class is None:
+        form_class = django_filters.FilterSet.get_form_class(filterset)
+        subset._form_class_made = form_class  # type: ignore[attr-defined]  # the subset's own
+    return form_class
 
 
 def _may_be_null(model: type[Model], name: str) -> bool:

@@ -14,13 +14,13 @@ from typing import Any
 
 import django_filters
 import pytest
-from graphql import GraphQLError, GraphQLObjectType, Undefined
+from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry_django.relay.cursor_connection import OrderedCollectionCursor
 
 from modules.shipping import services
 from modules.shipping.models import ShippingItem
-from schema.engine.execution import COLUMN, column_value, ordinary_execution
+from schema.engine.execution import COLUMN, Fallback, ordinary_execution
 from schema.kit.filters import apply_filters
 from schema.root import schema
 from schema.transports.http import encode_json
@@ -185,8 +185,9 @@ def test_a_column_that_was_not_loaded_is_left_to_the_ordinary_path():
     column = item_type.fields["trackingNumber"].extensions[COLUMN]
     loaded = ShippingItem.objects.get()
     deferred = ShippingItem.objects.only("id").get()
-    assert column_value(column, loaded) == loaded.tracking_number
-    assert column_value(column, deferred) is Undefined  # loaded the ordinary way, as before
+    assert column.read(loaded, None) == loaded.tracking_number
+    with pytest.raises(Fallback):  # loaded the ordinary way, as before
+        column.read(deferred, None)
 
 
 @pytest.mark.engine
@@ -228,6 +229,50 @@ def test_a_filterset_that_acts_without_input_still_runs():
             apply_filters(ShippingItem.objects.all(), NeedsSku, given)
         assert (refused.value.extensions or {})["code"] == "BAD_USER_INPUT"
         assert list((refused.value.extensions or {})["fields"]) == ["sku"]
+
+
+def test_a_filter_whose_form_field_reads_the_request_sees_each_request():
+    """apply_filters makes a FilterSet's form class once where its form fields come from its
+    filters alone; a filter whose choices the request decides gets each request's choices, and a
+    reused form class still refuses a wrong value."""
+    services.shipping_item_create(sku="SKU-1")
+    first = ShippingItem.objects.get()
+
+    class ByItem(django_filters.FilterSet):
+        # The choices a caller may pick: those their request lets through.
+        item = django_filters.ModelChoiceFilter(
+            method="by_item",
+            queryset=lambda request: ShippingItem.objects.filter(sku=request.sku),
+        )
+        status = django_filters.CharFilter()
+
+        class Meta:
+            model = ShippingItem
+            fields: list[str] = []
+
+        def by_item(self, queryset: Any, name: str, value: ShippingItem) -> Any:
+            return queryset.filter(pk=value.pk)
+
+    given = SimpleNamespace(item=str(first.pk), status=None)
+    allowed = apply_filters(ShippingItem.objects.all(), ByItem, given, request=first)
+    assert list(allowed) == [first]
+    with pytest.raises(GraphQLError) as refused:
+        apply_filters(ShippingItem.objects.all(), ByItem, given, request=SimpleNamespace(sku="X"))
+    assert list((refused.value.extensions or {})["fields"]) == ["item"]
+
+    class ByUuid(django_filters.FilterSet):
+        uuid = django_filters.UUIDFilter()
+
+        class Meta:
+            model = ShippingItem
+            fields: list[str] = []
+
+    for _ in range(2):  # the second time with the form class made the first time
+        with pytest.raises(GraphQLError) as refused:
+            apply_filters(ShippingItem.objects.all(), ByUuid, SimpleNamespace(uuid="not-a-uuid"))
+        assert list((refused.value.extensions or {})["fields"]) == ["uuid"]
+        found = apply_filters(ShippingItem.objects.all(), ByUuid, SimpleNamespace(uuid=first.uuid))
+        assert list(found) == [first]
 
 
 # Selection plans (schema/plans.py): the same answers, also where a plan must step aside.
