@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.e2e.browser import from_this_server  # sample
-from tests.live.fixtures import eventually  # sample
+from tests.live.fixtures import eventually
 from tests.live.logistics import create_center, create_loaded_transport, start_transport  # sample
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -78,11 +78,17 @@ async def test_a_reload_stays_signed_in_and_shows_transports_and_health(server, 
 async def test_filters_keep_other_events_off_the_feed(server, browser):
     password = f"pw-{uuid.uuid4().hex}"
     staff = server.make_user("staff", password=password)
+    before = server.live()["subscriptions"]
     page = await browser.new_page()
     await sign_in(page, server, staff["username"], password)
     await page.wait_for("document.getElementById('connection').textContent === 'live'")
+    # The page's feeds (events and health) are in place on the server: the protocol has no ack,
+    # and an event published before a feed is in place is not the feed's.
+    await eventually(lambda: server.live()["subscriptions"] >= before + 2)
     await page.type("#filter-detail-types", "WantedByOps")
     await page.click("#event-filters button[type=submit]")
+    # The filtered feed is in place beside the one it replaces, which the page keeps open a while.
+    await eventually(lambda: server.live()["subscriptions"] >= before + 3)
 
     async def round_trip(timeout: float = 15) -> bool:
         """Publish an unwanted event, then a wanted one; was the unwanted one shown?"""
