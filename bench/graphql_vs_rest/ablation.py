@@ -24,6 +24,8 @@ and puts them back on exit. What each one patches:
   (`Column.read`). The
   prefetched-connection shortcut stays: with nested pages on, it is what reads their rows (the
   ordinary resolver would run a query per parent).
+- `plain-rows-off`: `schema.engine.rows.makes_plain_rows` = a function returning False: Django's
+  `from_db` makes every row the engine fetches.
 - `plans+columns-off`: both (what the field shortcuts are worth where no plan applies).
 - `all-off`: `schema.engine.execution.ordinary_execution()`.
 - `querysets-kept` is no part but an upper bound: what keeping each document's built querysets
@@ -134,6 +136,14 @@ def columns_off() -> Iterator[None]:
     finally:
         for field, resolve in unwrapped:
             field.resolve = resolve
+
+
+@contextmanager
+def plain_rows_off() -> Iterator[None]:
+    import schema.engine.rows
+
+    with patch.object(schema.engine.rows, "makes_plain_rows", lambda model: False):
+        yield
 
 
 @contextmanager
@@ -254,6 +264,7 @@ MODES: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "page-builder-off": page_builder_off,
     "plans-off": plans_off,
     "columns-off": columns_off,
+    "plain-rows-off": plain_rows_off,
     "plans+columns-off": plans_and_columns_off,
     "all-off (ordinary_execution)": all_off,
     "querysets-kept (an upper bound)": querysets_kept,

@@ -11,6 +11,7 @@ checked, in COMPATIBILITY.md beside it.
 - plans.py: objects completed by a plan compiled once per selection;
 - nested_pages.py: nested connections fetched as windowed pages in one query per level;
 - hint_cache.py: strawberry-django's optimizer walk kept per selection;
+- rows.py: rows of plain models made without Model.__init__'s general work;
 - identity.py: what is learnt per parsed operation, kept by the operation's identity (also what
   the guard's actual cost keeps per document).
 """

@@ -93,6 +93,7 @@ from schema.engine.nested_pages import (
     pages_released_after,
     with_nested_pages,
 )
+from schema.engine.rows import with_plain_rows
 
 # Off inside `ordinary_execution()`: every field then resolves the ordinary way (tests compare).
 _shortcuts: ContextVar[bool] = ContextVar("majestic_execution_shortcuts", default=True)
@@ -617,6 +618,7 @@ class NestedPageOptimizer(DjangoOptimizerExtension):
                 optimized = super().optimize(qs, info, store=store)
         if not isinstance(optimized, QuerySet) or not _shortcuts.get() or building_page():
             return optimized
+        optimized = with_plain_rows(optimized.all())
         schema = getattr(info, "_raw_info", info).schema  # a Strawberry Info, or graphql-core's
         relations = (schema.extensions or {}).get(PAGE_RELATIONS)
         return with_nested_pages(optimized, relations) if relations else optimized

@@ -49,6 +49,7 @@ from strawberry_django.relay.cursor_connection import apply_cursor_pagination
 from strawberry_django.settings import strawberry_django_settings
 
 from schema.engine.hint_cache import note_built_page
+from schema.engine.rows import ModelRows, with_plain_rows
 
 # The annotations of strawberry-django's nested-page window, which _whole_pages emulates.
 ROW_NUMBER = "_strawberry_row_number"
@@ -157,7 +158,7 @@ class PagePrefetch(Prefetch):
         self.unwindowed = unwindowed
 
 
-class RowsWithPages(ModelIterable):
+class RowsWithPages(ModelRows):
     """Model rows; once all are read, their nested pages (PagePrefetch lookups) are fetched, then
     the other lookups by Django's prefetch."""
 
@@ -270,7 +271,7 @@ def _page_query(
     # NestedPages keep `queryset`; that cycle would leave every row of the read to the garbage
     # collector instead of freeing it with the response.
     related, row_key, parent_key, _, _, _ = manager.get_prefetch_querysets(
-        parents, [queryset.all()]
+        parents, [with_plain_rows(queryset.all())]
     )
     return related, *integer_keys(manager, row_key, parent_key)
 
@@ -459,7 +460,7 @@ def default_page_limit() -> int | None:
 def with_nested_pages(queryset: QuerySet, page_relations: frozenset[tuple[type, str]]) -> QuerySet:
     """`queryset` with its nested-page lookups (at any depth) fetched by RowsWithPages."""
     lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's private prefetch state
-    if not lookups or queryset._iterable_class not in (ModelIterable, RowsWithPages):
+    if not lookups or queryset._iterable_class not in (ModelIterable, ModelRows, RowsWithPages):
         return queryset
     rewritten = tuple(_rewritten(queryset.model, lookup, page_relations) for lookup in lookups)
     if all(new is old for new, old in zip(rewritten, lookups, strict=True)):

@@ -625,6 +625,22 @@ SOURCE_MENTIONS: list[tuple[str, str, str]] = [
         "create_reverse_many_to_one_manager",
         "cache_name = self.field.remote_field.cache_name",
     ),
+    # rows.py:ModelRows is ModelIterable.__iter__ with from_db replaced, less the related objects
+    # it leaves to Django; a row of a plain model is its _state and its loaded columns.
+    ("django.db.models.query", "ModelIterable.__iter__", "obj = model_cls.from_db("),
+    ("django.db.models.query", "ModelIterable.__iter__", "rel_populator.populate(row, obj)"),
+    ("django.db.models.query", "ModelIterable.__iter__", "setattr(obj, attr_name, row[col_pos])"),
+    ("django.db.models.query", "ModelIterable.__iter__", "queryset._known_related_objects.items()"),
+    ("django.db.models.base", "Model.from_db", "new._state.adding = False"),
+    ("django.db.models.base", "Model.from_db", "new._state.db = db"),
+    (
+        "django.db.models.base",
+        "Model.__init__",
+        "pre_init.send(sender=cls, args=args, kwargs=kwargs)",
+    ),
+    ("django.db.models.base", "Model.__init__", "self._state = ModelState()"),
+    ("django.db.models.base", "Model.__init__", "_setattr(self, field.attname, val)"),
+    ("django.db.models.base", "Model.__init__", "post_init.send(sender=cls, instance=self)"),
 ]
 
 
