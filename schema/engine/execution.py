@@ -618,7 +618,8 @@ class NestedPageOptimizer(DjangoOptimizerExtension):
                 optimized = super().optimize(qs, info, store=store)
         if not isinstance(optimized, QuerySet) or not _shortcuts.get() or building_page():
             return optimized
-        optimized = with_plain_rows(optimized.all())
+        if optimized._result_cache is None:  # rows read already are kept, not read again
+            optimized = with_plain_rows(optimized.all())
         schema = getattr(info, "_raw_info", info).schema  # a Strawberry Info, or graphql-core's
         relations = (schema.extensions or {}).get(PAGE_RELATIONS)
         return with_nested_pages(optimized, relations) if relations else optimized

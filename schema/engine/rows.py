@@ -30,9 +30,12 @@ _PLAIN_COLUMN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 @functools.cache
 def _plain_model(model: type[Model]) -> bool:
     """Whether `from_db` of `model` comes down to its instance's __dict__: Django's own
-    `from_db`, `__init__`, `__new__` and `__setattr__` throughout its classes, and a plain
-    descriptor on every concrete column (a file field's, say, wraps what it is given)."""
-    if model.from_db.__func__ is not Model.from_db.__func__:  # type: ignore[attr-defined]  # a classmethod, bound
+    `from_db`, `__init__`, `__new__` and `__setattr__` throughout its classes, no metaclass
+    `__call__`, and a plain descriptor on every concrete column (a file field's, say, wraps what
+    it is given). Kept per model: a model's class and fields are set when it is defined."""
+    if inspect.getattr_static(model, "from_db") is not vars(Model)["from_db"]:
+        return False
+    if type(model).__call__ is not type.__call__:  # a metaclass that makes instances its own way
         return False
     own = (Model, object)
     if any(

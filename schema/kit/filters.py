@@ -155,7 +155,9 @@ def _given_filters_only(
         (name, flt) for name, flt in filterset_class.base_filters.items() if name in names
     )
     namespace: dict[str, Any] = {"__module__": filterset_class.__module__}
-    if all(_form_field_is_static(flt) for flt in given.values()):
+    if _forms_its_filters_alone(filterset_class) and all(
+        _form_field_is_static(flt) for flt in given.values()
+    ):
         namespace["get_form_class"] = _form_class_made_once
     subset: type[django_filters.FilterSet] = type(
         filterset_class.__name__, (filterset_class,), namespace
@@ -176,6 +178,17 @@ _STATIC_FORM_FIELDS = (
 
 def _form_field_is_static(flt: django_filters.Filter) -> bool:
     return inspect.getattr_static(type(flt), "field") in _STATIC_FORM_FIELDS
+
+
+@functools.cache
+def _forms_its_filters_alone(filterset_class: type[django_filters.FilterSet]) -> bool:
+    """Whether the FilterSet's form comes from its filters alone: django-filter's own
+    `__init__`, `form` and `get_form_class`, none of which a request may change (django-filter
+    names get_form_class as the place to fit the form to an instance)."""
+    return all(
+        inspect.getattr_static(filterset_class, name) is vars(BaseFilterSet)[name]
+        for name in ("__init__", "form", "get_form_class")
+    )
 
 
 def _form_class_made_once(filterset: BaseFilterSet) -> type[forms.Form]:

@@ -254,12 +254,34 @@ def test_a_filter_whose_form_field_reads_the_request_sees_each_request():
         def by_item(self, queryset: Any, name: str, value: ShippingItem) -> Any:
             return queryset.filter(pk=value.pk)
 
-    given = SimpleNamespace(item=str(first.pk), status=None)
+    # Both filters given: one static form field does not make the other's kept.
+    given = SimpleNamespace(item=str(first.pk), status=first.status)
     allowed = apply_filters(ShippingItem.objects.all(), ByItem, given, request=first)
     assert list(allowed) == [first]
     with pytest.raises(GraphQLError) as refused:
         apply_filters(ShippingItem.objects.all(), ByItem, given, request=SimpleNamespace(sku="X"))
     assert list((refused.value.extensions or {})["fields"]) == ["item"]
+
+    class ByStatusForTheCaller(django_filters.FilterSet):
+        """Fits its form to each request, as django-filter allows (here in __init__)."""
+
+        status = django_filters.ChoiceFilter(choices=[(first.status, "the item's")])
+
+        class Meta:
+            model = ShippingItem
+            fields: list[str] = []
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if not getattr(self.request, "is_staff", False):
+                self.filters["status"].extra["choices"] = []
+
+    by_status = SimpleNamespace(status=first.status)
+    staff, other = SimpleNamespace(is_staff=True), SimpleNamespace(is_staff=False)
+    items = ShippingItem.objects.all()
+    assert list(apply_filters(items, ByStatusForTheCaller, by_status, request=staff)) == [first]
+    with pytest.raises(GraphQLError):  # the form made for the first caller is not the second's
+        apply_filters(items, ByStatusForTheCaller, by_status, request=other)
 
     class ByUuid(django_filters.FilterSet):
         uuid = django_filters.UUIDFilter()

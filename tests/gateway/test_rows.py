@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Count, Model, QuerySet
-from django.db.models.signals import post_init
+from django.db.models.signals import post_init, pre_init
 
 from modules.shipping import services
 from modules.shipping.models import BatchMembership, ShippingBatch, ShippingItem
@@ -101,19 +101,21 @@ def test_a_model_with_an_init_of_its_own_or_a_receiver_is_made_by_django(two_ite
     rows = list(with_plain_rows(ItemMadeItsOwnWay.objects.all()))
     assert len(rows) == 2 and all(row.made_by_init for row in rows)
 
-    seen: list[Model] = []
+    for signal in (pre_init, post_init):
+        seen: list[Any] = []
 
-    def note(sender: Any, instance: Model, **kwargs: Any) -> None:
-        seen.append(instance)
+        def note(sender: Any, seen: list[Any] = seen, **kwargs: Any) -> None:
+            seen.append(kwargs.get("instance", sender))
 
-    post_init.connect(note, sender=ShippingItem)
-    try:
-        assert not makes_plain_rows(ShippingItem)
-        rows = list(with_plain_rows(ShippingItem.objects.all()))
-    finally:
-        post_init.disconnect(note, sender=ShippingItem)
-    assert seen == rows and len(rows) == 2
-    assert makes_plain_rows(ShippingItem)
+        signal.connect(note, sender=ShippingItem)
+        try:
+            assert not makes_plain_rows(ShippingItem)
+            rows = list(with_plain_rows(ShippingItem.objects.all()))
+        finally:
+            signal.disconnect(note, sender=ShippingItem)
+        assert len(rows) == 2
+        assert seen == (rows if signal is post_init else [ShippingItem, ShippingItem])
+        assert makes_plain_rows(ShippingItem)
 
 
 def test_a_receiver_of_the_rows_a_query_reads_sees_every_row(client, two_items_in_a_batch):
