@@ -58,7 +58,6 @@ from schema.engine.execution import (
     COLUMN,
     DIRECT_RESOLVER,
     PREFETCHED_CONNECTION,
-    Column,
     Fallback,
     PrefetchedConnection,
     output_coercion,
@@ -278,7 +277,9 @@ def _compile_field(executor: Any, parent_type: GraphQLObjectType, details_list: 
         return None
     extensions = field.extensions or {}
     if (column := extensions.get(COLUMN)) is not None:
-        return _column_reader(column)
+        read_column: Step = column.read
+        setattr(read_column, READS_ROW_ONLY, True)
+        return read_column
     if (node_id := _node_id_reader(parent_type, field)) is not None:
         return node_id
     if (total_count := _total_count_reader(field)) is not None:
@@ -392,12 +393,6 @@ def _nested_total_count(nested: NestedPage) -> int:
     if total is None or nested.source.query.distinct:
         raise Fallback
     return int(total)
-
-
-def _column_reader(column: Column) -> Step:
-    read_column = column.read
-    setattr(read_column, READS_ROW_ONLY, True)
-    return read_column
 
 
 def _value_reader(field: GraphQLField) -> Callable[[Any], Any] | None:
